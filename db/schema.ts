@@ -1,0 +1,83 @@
+// The database schema. After editing it, run `npm run db:generate` to write a
+// migration into db/migrations/ and commit both; boot and `npm run setup` apply it.
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
+import { createId } from './ids.ts';
+
+const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
+// Set by the app rather than SQLite, so code that injects a clock (tests) controls them.
+const createdAt = () =>
+  timestamp('created_at')
+    .notNull()
+    .$defaultFn(() => new Date());
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey().$defaultFn(createId),
+  /** Trimmed and lower-cased before it is stored or looked up. */
+  email: text('email').notNull().unique(),
+  /** An argon2id PHC string, never the password. */
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ROLES }).notNull().default(DEFAULT_ROLE),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at')
+    .notNull()
+    .$defaultFn(() => new Date())
+    .$onUpdateFn(() => new Date()),
+});
+
+/** Why a session ended; kept with the session for the user's and the auditor's sake. */
+export const REVOCATION_REASONS = [
+  'logout',
+  'revoked',
+  'password_changed',
+  'role_changed',
+  'reuse_detected',
+] as const;
+
+/** A session is one refresh-token family: every token rotated from one sign-in. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at').notNull(),
+    /** Slides forward on every refresh (REFRESH_TOKEN_TTL). */
+    idleExpiresAt: timestamp('idle_expires_at').notNull(),
+    /** Fixed at sign-in (SESSION_MAX_AGE); no refresh extends it. */
+    expiresAt: timestamp('expires_at').notNull(),
+    revokedAt: timestamp('revoked_at'),
+    revokedReason: text('revoked_reason', { enum: REVOCATION_REASONS }),
+    userAgent: text('user_agent'),
+  },
+  (t) => [
+    index('sessions_user_id_idx').on(t.userId),
+    // Boot loads the recently revoked sessions into memory.
+    index('sessions_revoked_at_idx').on(t.revokedAt),
+  ],
+);
+
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the token (base64url). The token itself is never stored. */
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at').notNull(),
+    /** Set when the token is rotated; presenting it again is reuse. */
+    usedAt: timestamp('used_at'),
+    /** The token it was rotated into. */
+    replacedById: text('replaced_by_id'),
+  },
+  (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId)],
+);
+
+export type User = typeof users.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+export type RefreshToken = typeof refreshTokens.$inferSelect;

@@ -1,0 +1,97 @@
+// `npm run setup`: creates .env from .env.example, fills every empty generated
+// secret with fresh random bytes, and creates and migrates the database.
+// `npm run setup -- --rotate` rotates JWT_SECRET. Safe to run again: it never
+// overwrites a value you set, and says when there was nothing to do.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { parseArgs, parseEnv } from 'node:util';
+import { openDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { ConfigError, parseConfig, readEnvironment } from '../server/env.ts';
+
+const ENV_FILE = '.env';
+const EXAMPLE_FILE = '.env.example';
+/** Secrets setup generates when they are empty; add yours (session keys, webhook secrets) here. */
+const GENERATED_SECRETS = ['JWT_SECRET'] as const;
+
+/** 256 random bits, base64url: what server/env.ts requires of a secret. */
+const generateSecret = () => randomBytes(32).toString('base64url');
+
+function setValue(text: string, key: string, value: string): string {
+  const line = new RegExp(`^${key}=.*$`, 'm');
+  if (line.test(text)) return text.replace(line, `${key}=${value}`);
+  return `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${key}=${value}\n`;
+}
+
+/** Writes the whole file or nothing (temp file + rename), readable by the owner only. */
+function writeEnvFile(text: string) {
+  const temp = `${ENV_FILE}.${process.pid}.tmp`;
+  writeFileSync(temp, text, { mode: 0o600 });
+  renameSync(temp, ENV_FILE);
+  chmodSync(ENV_FILE, 0o600);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`setup: ${message}\n`);
+  process.exit(1);
+}
+
+const args = (() => {
+  try {
+    return parseArgs({ options: { rotate: { type: 'boolean', default: false } } }).values;
+  } catch (error) {
+    fail(`${(error as Error).message}\nUsage: npm run setup [-- --rotate]`);
+  }
+})();
+const done: string[] = [];
+
+const isNewEnvFile = !existsSync(ENV_FILE);
+if (isNewEnvFile && !existsSync(EXAMPLE_FILE)) {
+  fail(`neither ${ENV_FILE} nor ${EXAMPLE_FILE} found: run setup from the project's root folder.`);
+}
+let text = readFileSync(isNewEnvFile ? EXAMPLE_FILE : ENV_FILE, 'utf8');
+if (isNewEnvFile) done.push(`Created ${ENV_FILE} from ${EXAMPLE_FILE} (readable by you only).`);
+
+for (const key of GENERATED_SECRETS) {
+  if (parseEnv(text)[key]) continue;
+  text = setValue(text, key, generateSecret());
+  done.push(`Generated ${key} (32 random bytes).`);
+}
+
+if (args.rotate && !done.some((line) => line.startsWith('Generated JWT_SECRET'))) {
+  const current = parseEnv(text).JWT_SECRET ?? '';
+  text = setValue(setValue(text, 'JWT_SECRET_PREVIOUS', current), 'JWT_SECRET', generateSecret());
+  done.push(
+    'Rotated JWT_SECRET: the old key is now JWT_SECRET_PREVIOUS, accepted for verification only. ' +
+      'Restart the server; after ACCESS_TOKEN_TTL every token it signed has expired and you may empty JWT_SECRET_PREVIOUS.',
+  );
+}
+
+if (done.length > 0) {
+  writeEnvFile(text);
+} else if (process.platform !== 'win32' && (statSync(ENV_FILE).mode & 0o077) !== 0) {
+  chmodSync(ENV_FILE, 0o600);
+  done.push(`Made ${ENV_FILE} readable by you only (it was readable by others).`);
+}
+
+let config;
+try {
+  config = parseConfig(readEnvironment(ENV_FILE));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  fail(
+    `${error.message}\nSetup never overwrites a value that is set: fix it in ${ENV_FILE} ` +
+      '(empty a bad secret to have a fresh one generated) and run `npm run setup` again.',
+  );
+}
+
+const db = openDatabase(config.databaseUrl);
+const applied = migrateDatabase(db);
+db.$client.close();
+if (applied > 0) done.push(`Database ${config.databaseUrl}: applied ${applied} migration(s).`);
+
+if (done.length === 0) {
+  console.log(`Nothing to change: ${ENV_FILE} is complete and ${config.databaseUrl} is up to date.`);
+} else {
+  for (const line of done) console.log(line);
+}

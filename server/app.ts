@@ -1,0 +1,70 @@
+// The HTTP server: tRPC at /trpc, and the built SPA at / when there is one.
+// Edit it to mount other HTTP routes (webhooks, OAuth callbacks) beside tRPC.
+import { existsSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import sirv from 'sirv';
+import { createContextFactory, type ServerDeps } from './context.ts';
+import { appRouter } from './routers/_app.ts';
+
+/** Requests larger than this get a 413 before any procedure runs; auth input is tiny. */
+export const MAX_BODY_BYTES = 16 * 1024;
+/** More calls than this in one batched request get a 400. */
+export const MAX_BATCH_SIZE = 10;
+
+// `npm run build` writes the SPA to dist/public, next to the compiled server
+// (dist/server); running from source there is none, and Vite serves the SPA.
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+
+/** @example createApp(deps).listen(3000) */
+export function createApp(deps: ServerDeps): Server {
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    createContext: createContextFactory(deps),
+    maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize: MAX_BATCH_SIZE,
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') {
+        deps.logger.error(`${path ?? '(no procedure)'} failed`, { stack: error.stack });
+      }
+    },
+  });
+
+  const spa = existsSync(PUBLIC_DIR)
+    ? sirv(PUBLIC_DIR, {
+        single: true,
+        setHeaders(res, pathname) {
+          // Vite puts content-hashed files in /assets: a new build means new names.
+          if (pathname.startsWith('/assets/')) {
+            res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+          }
+        },
+      })
+    : null;
+
+  return createServer((req, res) => {
+    if (req.url?.startsWith('/trpc/')) {
+      // tRPC enforces the limit while it reads a body; a declared length is refused
+      // before reading anything, whatever the procedure.
+      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+        return sendTrpcError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body is over ${MAX_BODY_BYTES} bytes`);
+      }
+      return trpc(req, res);
+    }
+    if (spa) return spa(req, res, () => notFound(res));
+    notFound(res);
+  });
+}
+
+function notFound(res: ServerResponse) {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+}
+
+/** An error in tRPC's own response shape, for requests refused before tRPC runs. */
+function sendTrpcError(res: ServerResponse, status: number, code: string, message: string) {
+  const body = { error: { message, code: -32600, data: { code, httpStatus: status } } };
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify(body));
+}

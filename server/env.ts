@@ -1,0 +1,174 @@
+// The server's configuration: one zod schema for every variable in the contract,
+// parsed once at boot. Nothing else reads process.env. Edit this file when you add
+// a setting (and document it in .env.example).
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+const SETUP_HINT = 'Run `npm run setup` to generate one.';
+
+/** Secrets that tutorials, blog posts and frameworks ship as examples. Never accept them. */
+const KNOWN_WEAK_SECRETS = new Set([
+  'secret',
+  'secretkey',
+  'secret-key',
+  'jwt-secret',
+  'jwtsecret',
+  'jwt_secret',
+  'mysecret',
+  'supersecret',
+  'topsecret',
+  'changeme',
+  'change-me',
+  'changeit',
+  'change-this',
+  'replace-me',
+  'password',
+  'default',
+  'keyboard cat',
+  'your-secret-key',
+  'your_secret_key',
+  'your-jwt-secret',
+  'your_jwt_secret',
+  'your-256-bit-secret',
+  'your-super-secret-key',
+  'secretorprivatekey',
+  'development',
+  'test',
+]);
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Checks a signing secret and returns the reason it is unusable, or null when it is fine.
+ *
+ * @example
+ * getSecretProblem('changeme') // => 'is a well-known example value …'
+ */
+export function getSecretProblem(value: string): string | null {
+  if (KNOWN_WEAK_SECRETS.has(value.toLowerCase()) || /^(change|replace)[-_]?me/i.test(value)) {
+    return `is a well-known example value, not a secret. ${SETUP_HINT}`;
+  }
+  if (!BASE64URL.test(value)) {
+    return `must be base64url (A-Z, a-z, 0-9, "-" and "_", no padding). ${SETUP_HINT}`;
+  }
+  const bytes = Buffer.from(value, 'base64url');
+  if (bytes.length < 32) {
+    return `decodes to ${bytes.length} bytes; at least 32 random bytes are required. ${SETUP_HINT}`;
+  }
+  // 32 random bytes almost always hold ~30 distinct values; a repeated pattern does not.
+  if (new Set(bytes).size < 16) {
+    return `is not random (too few distinct bytes). ${SETUP_HINT}`;
+  }
+  return null;
+}
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const secret = z.string().superRefine((value, ctx) => {
+  const problem = getSecretProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const seconds = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
+
+const schema = z
+  .object({
+    NODE_ENV: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['development', 'production', 'test']).default('development'),
+    ),
+    JWT_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z.string({ error: `is missing. ${SETUP_HINT}` }).pipe(secret),
+    ),
+    JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
+    JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+    JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+    ACCESS_TOKEN_TTL: seconds(900),
+    REFRESH_TOKEN_TTL: seconds(604_800),
+    SESSION_MAX_AGE: seconds(2_592_000),
+    DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().default('data/app.db')),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+    PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
+    APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.APP_ORIGIN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_ORIGIN'],
+        message: 'is required in production (the origin browsers load the app from).',
+      });
+    }
+    if (env.JWT_SECRET_PREVIOUS && env.JWT_SECRET_PREVIOUS === env.JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET_PREVIOUS'],
+        message: 'equals JWT_SECRET. Run `npm run setup -- --rotate` to rotate the key.',
+      });
+    }
+  })
+  .transform((env) => {
+    const appOrigin = new URL(env.APP_ORIGIN ?? 'http://localhost:5173').origin;
+    return {
+      nodeEnv: env.NODE_ENV,
+      isDevelopment: env.NODE_ENV === 'development',
+      jwt: {
+        secret: env.JWT_SECRET,
+        previousSecret: env.JWT_SECRET_PREVIOUS,
+        issuer: env.JWT_ISSUER ?? appOrigin,
+        audience: env.JWT_AUDIENCE ?? `${appOrigin}/trpc`,
+        accessTokenTtl: env.ACCESS_TOKEN_TTL,
+        refreshTokenTtl: env.REFRESH_TOKEN_TTL,
+        sessionMaxAge: env.SESSION_MAX_AGE,
+      },
+      databaseUrl: env.DATABASE_URL,
+      host: env.HOST,
+      port: env.PORT,
+      appOrigin,
+      logLevel: env.LOG_LEVEL,
+    };
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the configuration from variables; throws a ConfigError listing every problem.
+ *
+ * @example
+ * const config = parseConfig({ JWT_SECRET: '…', PORT: '0' })
+ */
+export function parseConfig(vars: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(vars);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join('.') || 'config'} ${issue.message}`),
+  );
+}
+
+/** Reads `.env` (when present) under the real environment: a real variable always wins. */
+export function readEnvironment(
+  envFile = '.env',
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
+/** Reads and parses the configuration once; what the server and scripts call at boot. */
+export function loadConfig(envFile = '.env'): Config {
+  return parseConfig(readEnvironment(envFile));
+}

@@ -1,0 +1,54 @@
+// The server's entry point: load the config (refuse to start on a bad one), open
+// and migrate the database, listen, and shut down gracefully on SIGINT/SIGTERM.
+import type { AddressInfo } from 'node:net';
+import { openDatabase } from '../db/client.ts';
+import { MigrationError, migrateDatabase } from '../db/migrate.ts';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './env.ts';
+import { createLogger } from './logger.ts';
+
+/** In-flight requests get this long to finish after a shutdown signal. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Runs a boot step; a known failure stops the process with its message, not a stack trace. */
+function orExit<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof ConfigError || error instanceof MigrationError)) throw error;
+    process.stderr.write(`Refusing to start. ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+const config = orExit(() => loadConfig());
+const logger = createLogger(config.logLevel);
+const db = openDatabase(config.databaseUrl);
+const applied = orExit(() => migrateDatabase(db));
+if (applied > 0) logger.info(`Applied ${applied} database migration(s)`);
+
+const server = createApp({ db, config, logger, now: () => new Date() });
+server.on('error', (error) => {
+  logger.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  logger.info(`Listening on http://${host}:${port} (${config.nodeEnv})`);
+});
+
+function shutdown(signal: string) {
+  logger.info(`${signal} received: finishing in-flight requests`);
+  const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+  server.close(() => {
+    clearTimeout(force);
+    db.$client.close();
+    logger.info('Server stopped');
+    process.exit(0);
+  });
+  // Keep-alive connections with no request in flight would hold close() open.
+  server.closeIdleConnections();
+}
+process.once('SIGINT', () => shutdown('SIGINT'));
+process.once('SIGTERM', () => shutdown('SIGTERM'));

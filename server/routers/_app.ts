@@ -1,0 +1,13 @@
+// The app's router: one line per sub-router. Add yours here.
+import { sql } from 'drizzle-orm';
+import { publicProcedure, router } from '../trpc.ts';
+
+export const appRouter = router({
+  /** Liveness and readiness: the process answers and the database responds. */
+  health: publicProcedure.query(({ ctx }) => {
+    ctx.db.get(sql`SELECT 1`);
+    return { status: 'ok' as const };
+  }),
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, parseConfig, readEnvironment } from '../server/env.ts';
+import { randomSecret } from './helpers/config.ts';
+
+function problemsOf(vars: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(vars);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('JWT_SECRET', () => {
+  test('accepts 32 random bytes in base64url', () => {
+    expect(problemsOf({ JWT_SECRET: randomSecret() })).toEqual([]);
+  });
+
+  test.each([
+    ['missing', undefined, /JWT_SECRET is missing/],
+    ['empty, as in .env.example', '', /JWT_SECRET is missing/],
+    ['not base64url', `${randomSecret().slice(0, 40)}+/=`, /JWT_SECRET must be base64url/],
+    ['16 bytes', Buffer.alloc(16, 7).toString('base64url'), /JWT_SECRET decodes to 16 bytes/],
+    ['a known example value', 'your-256-bit-secret', /JWT_SECRET is a well-known example value/],
+    ['changeme', 'changeme', /JWT_SECRET is a well-known example value/],
+    ['a repeated character', 'a'.repeat(64), /JWT_SECRET is not random/],
+  ])('refuses a secret that is %s', (_, value, message) => {
+    const problems = problemsOf({ JWT_SECRET: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+    expect(problems[0]).toContain('npm run setup');
+  });
+
+  test('checks JWT_SECRET_PREVIOUS as strictly and refuses it equal to the current key', () => {
+    const secret = randomSecret();
+    expect(problemsOf({ JWT_SECRET: secret, JWT_SECRET_PREVIOUS: 'changeme' })[0]).toMatch(
+      /^JWT_SECRET_PREVIOUS is a well-known example value/,
+    );
+    expect(problemsOf({ JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret })[0]).toMatch(
+      /^JWT_SECRET_PREVIOUS equals JWT_SECRET/,
+    );
+  });
+});
+
+test('lists every problem at once', () => {
+  const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', ACCESS_TOKEN_TTL: '-5' });
+  expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+    'ACCESS_TOKEN_TTL',
+    'JWT_SECRET',
+    'LOG_LEVEL',
+    'PORT',
+  ]);
+});
+
+test('derives issuer and audience from APP_ORIGIN and coerces numbers', () => {
+  const config = parseConfig({
+    JWT_SECRET: randomSecret(),
+    APP_ORIGIN: 'https://app.example.com/',
+    ACCESS_TOKEN_TTL: '60',
+    PORT: '8080',
+  });
+  expect(config.appOrigin).toBe('https://app.example.com');
+  expect(config.jwt).toMatchObject({
+    issuer: 'https://app.example.com',
+    audience: 'https://app.example.com/trpc',
+    accessTokenTtl: 60,
+    refreshTokenTtl: 604_800,
+    sessionMaxAge: 2_592_000,
+  });
+  expect(config.port).toBe(8080);
+});
+
+test('defaults to the Vite dev origin in development and requires APP_ORIGIN in production', () => {
+  expect(parseConfig({ JWT_SECRET: randomSecret() }).appOrigin).toBe('http://localhost:5173');
+  expect(problemsOf({ JWT_SECRET: randomSecret(), NODE_ENV: 'production' })).toEqual([
+    'APP_ORIGIN is required in production (the origin browsers load the app from).',
+  ]);
+  expect(problemsOf({ JWT_SECRET: randomSecret(), APP_ORIGIN: 'ftp://example.com' })[0]).toMatch(
+    /^APP_ORIGIN /,
+  );
+});
+
+test('a real environment variable wins over .env', () => {
+  const envFile = join(mkdtempSync(join(tmpdir(), 'env-')), '.env');
+  writeFileSync(envFile, 'PORT=4000\nHOST=0.0.0.0\n');
+  expect(readEnvironment(envFile, { PORT: '5000' })).toMatchObject({ PORT: '5000', HOST: '0.0.0.0' });
+});

@@ -1,0 +1,88 @@
+// Real servers for tests: in-process on port 0, or the real entry point spawned
+// as a child process (for boot and shutdown behaviour).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../../db/client.ts';
+import { migrateDatabase } from '../../db/migrate.ts';
+import { createApp } from '../../server/app.ts';
+import { createLogger } from '../../server/logger.ts';
+import { testConfig } from './config.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = `${ROOT}node_modules/.bin/tsx`;
+
+/** Starts the app in-process on a fresh in-memory database. */
+export async function startServer(vars: Record<string, string> = {}) {
+  const config = testConfig(vars);
+  const db = openDatabase(config.databaseUrl);
+  migrateDatabase(db);
+  const server = createApp({ db, config, logger: createLogger('error'), now: () => new Date() });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    db,
+    config,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      db.$client.close();
+    },
+  };
+}
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  output: () => string;
+  /** The base URL once it listens, or null when the process exited first. */
+  url: Promise<string | null>;
+  exitCode: Promise<number | null>;
+}
+
+/**
+ * Runs `server/main.ts` (or another script) in `cwd` with exactly `env` (plus PATH),
+ * so no developer's .env or shell variables leak in.
+ */
+export function spawnScript(script: string, cwd: string, env: Record<string, string>, args: string[] = []): SpawnedServer {
+  const child = spawn(TSX, [`${ROOT}${script}`, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exitCode = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = new Promise<string | null>((resolve) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exitCode.then(() => resolve(null));
+  });
+  return { child, output: () => output, url, exitCode };
+}
+
+/** Resolves with whether anything accepts TCP connections on the port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A port that was free a moment ago (for child processes that must be told one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

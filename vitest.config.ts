@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Several tests spawn the real server or setup script (tsx start-up is ~0.5 s).
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
