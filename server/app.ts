@@ -5,7 +5,11 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
-import { createContextFactory, type ServerDeps } from './context.ts';
+import { getRequestProblem } from './auth/csrf.ts';
+import { AuthError, wwwAuthenticate } from './auth/errors.ts';
+import { HasherBusyError } from './auth/passwords.ts';
+import { RateLimitError } from './auth/rate-limits.ts';
+import { createContextFactory, type Services } from './context.ts';
 import { appRouter } from './routers/_app.ts';
 
 /** Requests larger than this get a 413 before any procedure runs; auth input is tiny. */
@@ -17,17 +21,28 @@ export const MAX_BATCH_SIZE = 10;
 // (dist/server); running from source there is none, and Vite serves the SPA.
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
-/** @example createApp(deps).listen(3000) */
-export function createApp(deps: ServerDeps): Server {
+/** @example createApp(createServices({ db, config, logger, now: () => new Date() })).listen(3000) */
+export function createApp(services: Services): Server {
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
-    createContext: createContextFactory(deps),
+    createContext: createContextFactory(services),
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_SIZE,
+    responseMeta({ errors }) {
+      const headers: Record<string, string> = {};
+      for (const { code, cause } of errors) {
+        // RFC 6750 §3: a 401 or 403 says which challenge failed and why.
+        if (cause instanceof AuthError) headers['www-authenticate'] = wwwAuthenticate(services.realm, cause);
+        else if (code === 'UNAUTHORIZED') headers['www-authenticate'] = wwwAuthenticate(services.realm, null);
+        if (cause instanceof RateLimitError) headers['retry-after'] = String(cause.retryAfterSeconds);
+        if (cause instanceof HasherBusyError) headers['retry-after'] = '1';
+      }
+      return { headers };
+    },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
-        deps.logger.error(`${path ?? '(no procedure)'} failed`, { stack: error.stack });
+        services.logger.error(`${path ?? '(no procedure)'} failed`, { stack: error.stack });
       }
     },
   });
@@ -51,6 +66,8 @@ export function createApp(deps: ServerDeps): Server {
       if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
         return sendTrpcError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body is over ${MAX_BODY_BYTES} bytes`);
       }
+      const problem = getRequestProblem(req, services.config.appOrigin);
+      if (problem) return sendTrpcError(res, problem.status, problem.code, problem.message);
       return trpc(req, res);
     }
     if (spa) return spa(req, res, () => notFound(res));

@@ -1,7 +1,15 @@
-// What every procedure receives as `ctx`. The inner context needs no HTTP request
-// (tests and server-side calls build it directly); the outer one adds the request.
+// What every procedure receives as `ctx`. Services are built once at boot; the inner
+// context adds a request scope that tests and server-side calls can fake, and the
+// outer one fills it from the HTTP request. Edit it to give procedures a new service.
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import { parseCookie } from 'cookie';
 import type { Db } from '../db/client.ts';
+import { createAccounts } from './auth/accounts.ts';
+import { createPasswordHasher } from './auth/passwords.ts';
+import { createRateLimits } from './auth/rate-limits.ts';
+import { createRevocations } from './auth/revocations.ts';
+import { createSessionStore } from './auth/sessions.ts';
+import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
 import type { Logger } from './logger.ts';
 
@@ -9,19 +17,56 @@ export interface ServerDeps {
   db: Db;
   config: Config;
   logger: Logger;
-  /** The clock; tests inject a fixed one instead of sleeping. */
+  /** The clock; tests inject one instead of sleeping. */
   now: () => Date;
 }
 
-/** @example createInnerContext({ db, config, logger, now: () => new Date() }) */
-export function createInnerContext(deps: ServerDeps) {
-  return { ...deps, req: undefined, res: undefined };
+/** Everything built once per process. Loads the recent revocations from the database. */
+export function createServices(deps: ServerDeps) {
+  const revocations = createRevocations(deps.config.jwt.accessTokenTtl);
+  revocations.load(deps.db, deps.now());
+  const passwords = createPasswordHasher(deps.config.passwords);
+  return {
+    ...deps,
+    realm: new URL(deps.config.appOrigin).host,
+    tokens: createAccessTokens(deps.config.jwt),
+    passwords,
+    accounts: createAccounts(deps.db, passwords),
+    sessions: createSessionStore(deps.db, deps.config.jwt, revocations),
+    revocations,
+    limits: createRateLimits(),
+  };
+}
+export type Services = ReturnType<typeof createServices>;
+
+export interface RequestScope {
+  ip: string;
+  userAgent: string | null;
+  cookies: Record<string, string | undefined>;
+  setCookie: (header: string) => void;
 }
 
-export function createContextFactory(deps: ServerDeps) {
-  return ({ req, res }: CreateHTTPContextOptions) => ({ ...deps, req, res });
+/** @example createInnerContext(services, { cookies: { '__Host-access_token': jwt } }) */
+export function createInnerContext(services: Services, request: Partial<RequestScope> = {}) {
+  return {
+    ...services,
+    ip: request.ip ?? '127.0.0.1',
+    userAgent: request.userAgent ?? null,
+    cookies: request.cookies ?? {},
+    setCookie: request.setCookie ?? (() => {}),
+  };
 }
 
-export type Context =
-  | ReturnType<typeof createInnerContext>
-  | ReturnType<ReturnType<typeof createContextFactory>>;
+export function createContextFactory(services: Services) {
+  return ({ req, res }: CreateHTTPContextOptions) =>
+    createInnerContext(services, {
+      // Behind a reverse proxy this is the proxy: derive the client's address from
+      // its X-Forwarded-For here, and only when you trust that proxy.
+      ip: req.socket.remoteAddress ?? 'unknown',
+      userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+      cookies: parseCookie(req.headers.cookie ?? ''),
+      setCookie: (header) => res.appendHeader('set-cookie', header),
+    });
+}
+
+export type Context = ReturnType<typeof createInnerContext>;

@@ -89,6 +89,11 @@ const schema = z
     ACCESS_TOKEN_TTL: seconds(900),
     REFRESH_TOKEN_TTL: seconds(604_800),
     SESSION_MAX_AGE: seconds(2_592_000),
+    REFRESH_REUSE_GRACE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60).default(10)),
+    ARGON2_MEMORY_KIB: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(19_456)),
+    ARGON2_TIME_COST: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2)),
+    HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
+    HASH_QUEUE_LIMIT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
     DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().default('data/app.db')),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
     PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
@@ -104,6 +109,14 @@ const schema = z
         code: 'custom',
         path: ['APP_ORIGIN'],
         message: 'is required in production (the origin browsers load the app from).',
+      });
+    }
+    // OWASP's minimum for argon2id: 19 MiB, two passes. Cheaper settings are for tests.
+    if (env.NODE_ENV === 'production' && (env.ARGON2_MEMORY_KIB < 19_456 || env.ARGON2_TIME_COST < 2)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ARGON2_MEMORY_KIB'],
+        message: 'and ARGON2_TIME_COST must be at least 19456 and 2 in production (OWASP minimum).',
       });
     }
     if (env.JWT_SECRET_PREVIOUS && env.JWT_SECRET_PREVIOUS === env.JWT_SECRET) {
@@ -127,6 +140,13 @@ const schema = z
         accessTokenTtl: env.ACCESS_TOKEN_TTL,
         refreshTokenTtl: env.REFRESH_TOKEN_TTL,
         sessionMaxAge: env.SESSION_MAX_AGE,
+        refreshReuseGrace: env.REFRESH_REUSE_GRACE,
+      },
+      passwords: {
+        memoryCost: env.ARGON2_MEMORY_KIB,
+        timeCost: env.ARGON2_TIME_COST,
+        concurrency: env.HASH_CONCURRENCY,
+        maxQueue: env.HASH_QUEUE_LIMIT,
       },
       databaseUrl: env.DATABASE_URL,
       host: env.HOST,

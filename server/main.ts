@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase } from '../db/client.ts';
 import { MigrationError, migrateDatabase } from '../db/migrate.ts';
 import { createApp } from './app.ts';
+import { createServices } from './context.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { createLogger } from './logger.ts';
 
@@ -27,7 +28,7 @@ const db = openDatabase(config.databaseUrl);
 const applied = orExit(() => migrateDatabase(db));
 if (applied > 0) logger.info(`Applied ${applied} database migration(s)`);
 
-const server = createApp({ db, config, logger, now: () => new Date() });
+const server = createApp(createServices({ db, config, logger, now: () => new Date() }));
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
   process.exit(1);

@@ -1,26 +1,79 @@
-// tRPC is initialised here, once. Routers import only what this file exports:
-// the router factory and the procedure builders (access levels). Edit it to add
-// a base procedure; keep auth logic in server/auth/.
-import { initTRPC } from '@trpc/server';
+// tRPC is initialised here, once. Routers import only what this file exports: the
+// router factory and one procedure builder per access level. Edit it to add an
+// access level; keep the auth logic itself in server/auth/.
+import { TRPCError, initTRPC } from '@trpc/server';
 import { ZodError, z } from 'zod';
+import { requireUser } from './auth/authenticate.ts';
+import { AuthError, toTRPCError } from './auth/errors.ts';
+import { HasherBusyError } from './auth/passwords.ts';
+import { RateLimitError } from './auth/rate-limits.ts';
+import type { Role } from './auth/roles.ts';
 import type { Context } from './context.ts';
 
-const t = initTRPC.context<Context>().create({
-  // Stack traces never leave the server; onError in server/app.ts logs them.
-  isDev: false,
-  errorFormatter({ shape, error }) {
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
-      },
-    };
-  },
-});
+/** Every procedure declares who may call it (test/server/access.test.ts checks). */
+export type Access = 'public' | 'signed-in' | { roles: readonly Role[] };
+
+const t = initTRPC
+  .context<Context>()
+  .meta<{ access: Access }>()
+  .create({
+    // Stack traces never leave the server; onError in server/app.ts logs them.
+    isDev: false,
+    errorFormatter({ shape, error }) {
+      return {
+        ...shape,
+        data: {
+          ...shape.data,
+          authError: error.cause instanceof AuthError ? error.cause.code : null,
+          zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
+        },
+      };
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** Service errors thrown by auth modules (framework-free) become the right HTTP status. */
+const base = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const { cause } = result.error;
+  if (cause instanceof RateLimitError) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
+  if (cause instanceof HasherBusyError) {
+    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The server is busy; try again in a second', cause });
+  }
+  return result;
+});
+
 /** Anyone may call it, signed in or not. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = base.meta({ access: 'public' });
+
+const signedIn = t.middleware(async ({ ctx, next }) => {
+  const user = await requireUser(ctx).catch((error: unknown) => {
+    if (!(error instanceof AuthError)) throw error;
+    // The exact reason (jose code and claim) helps debugging; the token itself is never logged.
+    ctx.logger.debug('access token refused', { code: error.code, reason: error.reason, ip: ctx.ip });
+    throw toTRPCError(error);
+  });
+  return next({ ctx: { user } });
+});
+
+/** A signed-in user: `ctx.user` is `{ id, role, sessionId }`. */
+export const protectedProcedure = base.meta({ access: 'signed-in' }).use(signedIn);
+
+/**
+ * A signed-in user with one of `roles`.
+ *
+ * @example
+ * deleteUser: roleProcedure('admin').input(…).mutation(…)
+ */
+export const roleProcedure = (...roles: Role[]) =>
+  protectedProcedure.meta({ access: { roles } }).use(({ ctx, next }) => {
+    if (!roles.includes(ctx.user.role)) {
+      throw toTRPCError(new AuthError('insufficient_role', `${ctx.user.role} is not ${roles.join('|')}`));
+    }
+    return next();
+  });
+
+export const adminProcedure = roleProcedure('admin');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createApp } from '../../server/app.ts';
+import { createServices } from '../../server/context.ts';
 import { createLogger } from '../../server/logger.ts';
 import { testConfig } from './config.ts';
 
@@ -17,7 +18,7 @@ export async function startServer(vars: Record<string, string> = {}) {
   const config = testConfig(vars);
   const db = openDatabase(config.databaseUrl);
   migrateDatabase(db);
-  const server = createApp({ db, config, logger: createLogger('error'), now: () => new Date() });
+  const server = createApp(createServices({ db, config, logger: createLogger('error'), now: () => new Date() }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,0 +1,34 @@
+// Accounts and their credentials: look-up by e-mail and the password check.
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { users } from '../../db/schema.ts';
+import type { PasswordHasher } from './passwords.ts';
+import { type PublicUser, publicUserColumns } from './sessions.ts';
+
+/**
+ * @example
+ * const accounts = createAccounts(db, passwords)
+ * await accounts.verifyCredentials('ada@example.com', 'correct horse', new Date()) // => PublicUser | null
+ */
+export function createAccounts(db: Db, passwords: PasswordHasher) {
+  const findByEmail = db
+    .select({ ...publicUserColumns, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.email, sql.placeholder('email')))
+    .prepare();
+
+  return {
+    /** The user, or null for an unknown e-mail or a wrong password (same cost either way). */
+    async verifyCredentials(email: string, password: string, now: Date): Promise<PublicUser | null> {
+      const row = findByEmail.get({ email });
+      const { ok, needsRehash } = await passwords.verify(row?.passwordHash ?? null, password);
+      if (!ok || !row) return null;
+      if (needsRehash) {
+        // Stored with older (cheaper) parameters: upgrade while we hold the password.
+        const passwordHash = await passwords.hash(password);
+        db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, row.id)).run();
+      }
+      return { id: row.id, email: row.email, role: row.role };
+    },
+  };
+}

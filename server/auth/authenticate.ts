@@ -1,0 +1,30 @@
+// The check every protected request runs: signature and claims (cached), then the
+// in-memory revocations. No database query on this path.
+import type { Context } from '../context.ts';
+import { ACCESS_COOKIE } from './cookies.ts';
+import { AuthError } from './errors.ts';
+import type { Role } from './roles.ts';
+
+export interface AuthUser {
+  id: string;
+  role: Role;
+  sessionId: string;
+}
+
+/** Returns the signed-in user or throws an AuthError saying why not. */
+export async function requireUser(ctx: Context): Promise<AuthUser> {
+  const token = ctx.cookies[ACCESS_COOKIE];
+  if (!token) throw new AuthError('missing_token');
+  const claims = await ctx.tokens.verify(token, ctx.now());
+  if (ctx.revocations.isSessionRevoked(claims.sid)) {
+    throw new AuthError('revoked_session', `session ${claims.sid} revoked`);
+  }
+  if (ctx.revocations.isRoleStale(claims.sub, claims.role)) {
+    throw new AuthError(
+      'expired_token',
+      `role ${claims.role} changed`,
+      'The access token expired early because your role changed',
+    );
+  }
+  return { id: claims.sub, role: claims.role, sessionId: claims.sid };
+}

@@ -1,0 +1,58 @@
+// The one map of auth failures: HTTP status, RFC 6750 error and message. The code
+// travels to clients as `error.data.authError`; the SPA refreshes only on `expired_token`.
+import { TRPCError } from '@trpc/server';
+
+export const AUTH_ERRORS = {
+  missing_token: { status: 'UNAUTHORIZED', bearerError: null, message: 'Sign in to continue' },
+  expired_token: {
+    status: 'UNAUTHORIZED',
+    bearerError: 'invalid_token',
+    message: 'The access token expired',
+  },
+  invalid_token: {
+    status: 'UNAUTHORIZED',
+    bearerError: 'invalid_token',
+    message: 'The access token is invalid',
+  },
+  revoked_session: {
+    status: 'UNAUTHORIZED',
+    bearerError: 'invalid_token',
+    message: 'The session has ended; sign in again',
+  },
+  insufficient_role: {
+    status: 'FORBIDDEN',
+    bearerError: 'insufficient_scope',
+    message: 'Your role does not allow this',
+  },
+} as const;
+
+export type AuthErrorCode = keyof typeof AUTH_ERRORS;
+
+/** The `cause` of every auth TRPCError; `reason` is for debug logs only, never for clients. */
+export class AuthError extends Error {
+  constructor(
+    readonly code: AuthErrorCode,
+    readonly reason: string = code,
+    message: string = AUTH_ERRORS[code].message,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+/**
+ * The RFC 6750 §3 challenge for a failure, or for a request that sent no token.
+ *
+ * @example
+ * wwwAuthenticate('app.example.com', new AuthError('expired_token'))
+ * // => 'Bearer realm="app.example.com", error="invalid_token", error_description="The access token expired"'
+ */
+export function wwwAuthenticate(realm: string, error: AuthError | null): string {
+  const bearerError = error ? AUTH_ERRORS[error.code].bearerError : null;
+  if (!error || !bearerError) return `Bearer realm="${realm}"`;
+  return `Bearer realm="${realm}", error="${bearerError}", error_description="${error.message}"`;
+}
+
+export function toTRPCError(error: AuthError): TRPCError {
+  return new TRPCError({ code: AUTH_ERRORS[error.code].status, message: error.message, cause: error });
+}

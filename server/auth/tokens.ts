@@ -1,0 +1,137 @@
+// Access tokens: short-lived JWTs (RFC 9068 profile) carrying only what every request
+// needs. Edit it to add a claim (keep it small: no e-mail, no profile data).
+import { createHash } from 'node:crypto';
+import { SignJWT, errors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { createId } from '../../db/ids.ts';
+import type { Config } from '../env.ts';
+import { AuthError } from './errors.ts';
+import { ROLES, type Role } from './roles.ts';
+
+/** Longer tokens are refused before any parsing; ours are ~400 bytes. */
+export const MAX_TOKEN_BYTES = 4096;
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ALGORITHM = 'HS256';
+/** Verified tokens kept in memory, so a repeat request costs no HMAC (see issueAccessToken). */
+const CACHE_SIZE = 10_000;
+
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  sid: z.string().min(1),
+  jti: z.string().min(1),
+  role: z.enum(ROLES),
+  iat: z.number(),
+  exp: z.number(),
+});
+export type AccessClaims = z.infer<typeof claimsSchema>;
+
+export interface AccessTokenSubject {
+  userId: string;
+  role: Role;
+  sessionId: string;
+}
+
+/** A public, stable name for a key: it lets verification pick the key without trying each. */
+const keyIdOf = (secret: string) =>
+  createHash('sha256').update(`kid:${secret}`).digest('base64url').slice(0, 16);
+
+const importKey = (secret: string) =>
+  crypto.subtle.importKey('raw', Buffer.from(secret, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * Issues and verifies access tokens with the configured keys.
+ *
+ * @example
+ * const tokens = createAccessTokens(config.jwt)
+ * const jwt = await tokens.issue({ userId, role: 'user', sessionId }, new Date())
+ * const claims = await tokens.verify(jwt, new Date()) // throws AuthError
+ */
+export function createAccessTokens(jwt: Config['jwt']) {
+  const signingKeyId = keyIdOf(jwt.secret);
+  const keys = (async () => {
+    const byId = new Map([[signingKeyId, await importKey(jwt.secret)]]);
+    // The previous key verifies the tokens it signed until they expire; it never signs.
+    if (jwt.previousSecret) byId.set(keyIdOf(jwt.previousSecret), await importKey(jwt.previousSecret));
+    return byId;
+  })();
+  const verified = new Map<string, AccessClaims>();
+
+  async function issue(subject: AccessTokenSubject, now: Date): Promise<string> {
+    const iat = epochSeconds(now);
+    const key = (await keys).get(signingKeyId)!;
+    return new SignJWT({ sid: subject.sessionId, role: subject.role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: signingKeyId })
+      .setIssuer(jwt.issuer)
+      .setAudience(jwt.audience)
+      .setSubject(subject.userId)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + jwt.accessTokenTtl)
+      .setJti(createId())
+      .sign(key);
+  }
+
+  /** Returns the token's claims, or throws an AuthError: `expired_token` or `invalid_token`. */
+  async function verify(token: string, now: Date): Promise<AccessClaims> {
+    if (token.length > MAX_TOKEN_BYTES) throw new AuthError('invalid_token', 'token over 4096 bytes');
+    // A cached token passed every check below; only time can have changed since.
+    const cached = verified.get(token);
+    if (cached) {
+      if (cached.exp <= epochSeconds(now)) throw new AuthError('expired_token', 'ERR_JWT_EXPIRED exp');
+      return cached;
+    }
+    const claims = await verifySignatureAndClaims(token, now);
+    if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+    return claims;
+  }
+
+  async function verifySignatureAndClaims(token: string, now: Date): Promise<AccessClaims> {
+    const byId = await keys;
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        (header) => {
+          const key = byId.get(header.kid ?? '');
+          if (!key) throw new AuthError('invalid_token', `unknown kid ${JSON.stringify(header.kid)}`);
+          return key;
+        },
+        {
+          algorithms: [ALGORITHM],
+          issuer: jwt.issuer,
+          audience: jwt.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid', 'role'],
+          clockTolerance: 0,
+          // Also refuses an `iat` in the future (a token minted ahead of time).
+          maxTokenAge: jwt.accessTokenTtl,
+          currentDate: now,
+        },
+      );
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) {
+        throw new AuthError('invalid_token', `malformed claims: ${claims.error.issues[0]?.path.join('.')}`);
+      }
+      return claims.data;
+    } catch (error) {
+      throw toAuthError(error);
+    }
+  }
+
+  return { issue, verify };
+}
+
+/** Every verification failure, jose's or anything else's, becomes a 401 reason. */
+function toAuthError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  if (error instanceof errors.JWTExpired) return new AuthError('expired_token', `${error.code} ${error.claim}`);
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return new AuthError('invalid_token', `${error.code} ${error.claim} (${error.reason})`);
+  }
+  if (error instanceof errors.JOSEError) return new AuthError('invalid_token', error.code);
+  return new AuthError('invalid_token', `unexpected ${(error as Error)?.name ?? typeof error}`);
+}

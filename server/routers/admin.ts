@@ -1,0 +1,44 @@
+// Administration, for the `admin` role only.
+import { TRPCError } from '@trpc/server';
+import { and, count, eq, ne } from 'drizzle-orm';
+import { z } from 'zod';
+import { users } from '../../db/schema.ts';
+import { ROLES } from '../auth/roles.ts';
+import { publicUserColumns } from '../auth/sessions.ts';
+import { adminProcedure, router } from '../trpc.ts';
+
+export const adminRouter = router({
+  listUsers: adminProcedure.query(({ ctx }) =>
+    ctx.db
+      .select({ ...publicUserColumns, createdAt: users.createdAt })
+      .from(users)
+      .orderBy(users.createdAt)
+      .all(),
+  ),
+
+  /** Takes effect on the target's next request: tokens with the old role must be refreshed. */
+  setRole: adminProcedure
+    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(ROLES) }))
+    .mutation(({ ctx, input }) => {
+      const now = ctx.now();
+      const user = ctx.db.transaction(() => {
+        const [otherAdmins] = ctx.db
+          .select({ n: count() })
+          .from(users)
+          .where(and(eq(users.role, 'admin'), ne(users.id, input.userId)))
+          .all();
+        if (input.role !== 'admin' && otherAdmins?.n === 0) {
+          throw new TRPCError({ code: 'BAD_REQUEST', message: 'The last admin cannot lose the admin role' });
+        }
+        return ctx.db
+          .update(users)
+          .set({ role: input.role, updatedAt: now })
+          .where(eq(users.id, input.userId))
+          .returning(publicUserColumns)
+          .get();
+      });
+      if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+      ctx.revocations.setRole(user.id, user.role, now);
+      return { user };
+    }),
+});

@@ -1,0 +1,27 @@
+// The signed-in user's sessions (devices): list them, end one, end all the others.
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { clearedCookies } from '../auth/cookies.ts';
+import { protectedProcedure, router } from '../trpc.ts';
+
+export const sessionRouter = router({
+  list: protectedProcedure.query(({ ctx }) =>
+    ctx.sessions
+      .listSessions(ctx.user.id, ctx.now())
+      .map((session) => ({ ...session, current: session.id === ctx.user.sessionId })),
+  ),
+
+  revoke: protectedProcedure
+    .input(z.object({ id: z.string().min(1).max(64) }))
+    .mutation(({ ctx, input }) => {
+      if (!ctx.sessions.revokeSession(ctx.user.id, input.id, 'revoked', ctx.now())) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: 'No such session' });
+      }
+      if (input.id === ctx.user.sessionId) for (const cookie of clearedCookies()) ctx.setCookie(cookie);
+      return { ok: true as const };
+    }),
+
+  revokeOthers: protectedProcedure.mutation(({ ctx }) => ({
+    endedSessions: ctx.sessions.revokeUserSessions(ctx.user.id, 'revoked', ctx.now(), ctx.user.sessionId),
+  })),
+});
