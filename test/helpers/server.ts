@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../db/client.ts';
+import { type Db, openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createApp } from '../../server/app.ts';
 import { createServices } from '../../server/context.ts';
@@ -13,22 +13,44 @@ import { testConfig } from './config.ts';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;
 
-/** Starts the app in-process on a fresh in-memory database. */
-export async function startServer(vars: Record<string, string> = {}) {
-  const config = testConfig(vars);
-  const db = openDatabase(config.databaseUrl);
+/** A clock tests move by hand: expiry is tested without sleeping. */
+export function createClock(start = new Date()) {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
+
+/**
+ * Starts the app in-process on a fresh in-memory database (or `db`, to restart on one).
+ *
+ * @example
+ * const server = await startServer({ vars: { ACCESS_TOKEN_TTL: '60' }, clock })
+ */
+export async function startServer(
+  options: { vars?: Record<string, string>; clock?: { now: () => Date }; db?: Db } = {},
+) {
+  const config = testConfig(options.vars);
+  const db = options.db ?? openDatabase(config.databaseUrl);
   migrateDatabase(db);
-  const server = createApp(createServices({ db, config, logger: createLogger('error'), now: () => new Date() }));
+  const now = options.clock?.now ?? (() => new Date());
+  const services = createServices({ db, config, logger: createLogger('error'), now });
+  const server = createApp(services);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     db,
     config,
-    async close() {
+    services,
+    /** Stops listening; the database stays open unless `closeDatabase`. */
+    async close({ closeDatabase = true } = {}) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      db.$client.close();
+      if (closeDatabase) db.$client.close();
     },
   };
 }

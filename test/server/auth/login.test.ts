@@ -1,0 +1,177 @@
+// Sign-up and sign-in over real HTTP: no account enumeration, normalisation,
+// password limits, rate limits and hash upgrades.
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { users } from '../../../db/schema.ts';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
+import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
+import { createClient } from '../../helpers/client.ts';
+import { startServer } from '../../helpers/server.ts';
+import { PASSWORD, createUser } from '../../helpers/users.ts';
+
+let server: Awaited<ReturnType<typeof startServer>>;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.close());
+
+const newClient = () => createClient(server.url, server.config.appOrigin);
+
+test('unknown e-mail and wrong password get identical status, headers and body', async () => {
+  const { email } = await createUser(server);
+  const wrongPassword = await newClient().mutate('auth.login', { email, password: 'not the password' });
+  const unknownEmail = await newClient().mutate('auth.login', {
+    email: 'nobody-here@example.com',
+    password: 'not the password',
+  });
+  expect(wrongPassword.status).toBe(401);
+  expect(unknownEmail.status).toBe(401);
+  expect(unknownEmail.body).toEqual(wrongPassword.body);
+  const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
+  expect(comparable(unknownEmail.headers)).toEqual(comparable(wrongPassword.headers));
+  expect(wrongPassword.headers.get('www-authenticate')).toBe(`Bearer realm="${server.services.realm}"`);
+  expect(wrongPassword.setCookies).toEqual([]);
+});
+
+test('an unknown e-mail still costs one password verification (the dummy hash)', async () => {
+  const calls: (string | null)[] = [];
+  const original = server.services.passwords.verify;
+  server.services.passwords.verify = (hash, password) => {
+    calls.push(hash);
+    return original(hash, password);
+  };
+  try {
+    await newClient().mutate('auth.login', { email: 'ghost@example.com', password: 'whatever123' });
+  } finally {
+    server.services.passwords.verify = original;
+  }
+  expect(calls).toEqual([null]);
+});
+
+test('register signs in, stores a normalised e-mail and an argon2id hash, and returns only public fields', async () => {
+  const client = newClient();
+  const res = await client.mutate<{ user: Record<string, unknown> }>('auth.register', {
+    email: '  Grace.Hopper@Example.COM ',
+    password: PASSWORD,
+  });
+  expect(res.status).toBe(200);
+  const user = res.body.result!.data.user;
+  expect(Object.keys(user).sort()).toEqual(['email', 'id', 'role']);
+  expect(user).toMatchObject({ email: 'grace.hopper@example.com', role: 'user' });
+  expect(user.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  expect(client.cookie(ACCESS_COOKIE)).toBeDefined();
+  expect(client.cookie(REFRESH_COOKIE)).toBeDefined();
+  const [row] = server.db.select().from(users).where(eq(users.id, user.id as string)).all();
+  expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
+  // Signs in with any casing of the address.
+  const login = await newClient().mutate('auth.login', { email: 'GRACE.HOPPER@example.com', password: PASSWORD });
+  expect(login.status).toBe(200);
+});
+
+test('registering an existing e-mail is a 409, whatever its case', async () => {
+  const { email } = await createUser(server);
+  const res = await newClient().mutate('auth.register', { email: email.toUpperCase(), password: PASSWORD });
+  expect(res.status).toBe(409);
+  expect(res.body.error?.data.code).toBe('CONFLICT');
+});
+
+test.each([
+  ['a short password', { email: 'a@example.com', password: 'short' }, 'password', /at least 8/],
+  ['a 257-character password', { email: 'b@example.com', password: 'x'.repeat(257) }, 'password', /at most 256/],
+  ['an invalid e-mail', { email: 'not-an-email', password: PASSWORD }, 'email', /valid e-mail/],
+  ['a missing field', { email: 'c@example.com' }, 'password', /expected string/],
+])('register refuses %s with a 400 naming the field', async (_, input, field, message) => {
+  const res = await newClient().mutate('auth.register', input);
+  expect(res.status).toBe(400);
+  const zodError = res.body.error?.data.zodError as { fieldErrors: Record<string, string[]> };
+  expect(zodError.fieldErrors[field]?.[0]).toMatch(message);
+});
+
+test('a password of 256 characters works; longer is refused before hashing', async () => {
+  const client = newClient();
+  const email = 'long-password@example.com';
+  const password = 'p'.repeat(256);
+  expect((await client.mutate('auth.register', { email, password })).status).toBe(200);
+  expect((await newClient().mutate('auth.login', { email, password })).status).toBe(200);
+  const tooLong = await newClient().mutate('auth.login', { email, password: `${password}p` });
+  expect(tooLong.status).toBe(400);
+});
+
+test('composed and decomposed spellings of a password are the same password (NFKC)', async () => {
+  const composed = 'caf\u00e9 au lait';
+  const decomposed = 'cafe\u0301 au lait';
+  const email = 'unicode@example.com';
+  expect((await newClient().mutate('auth.register', { email, password: composed })).status).toBe(200);
+  expect((await newClient().mutate('auth.login', { email, password: decomposed })).status).toBe(200);
+});
+
+test('an old, cheaper hash is upgraded on the next successful sign-in', async () => {
+  const weak = await startServer({ vars: { ARGON2_MEMORY_KIB: '1024' } });
+  const { email, user } = await createUser(weak);
+  const stronger = await startServer({ vars: { ARGON2_MEMORY_KIB: '2048' }, db: weak.db });
+  try {
+    const hashOf = () => weak.db.select().from(users).where(eq(users.id, user.id)).get()!.passwordHash;
+    expect(hashOf()).toContain('m=1024');
+    const res = await createClient(stronger.url, stronger.config.appOrigin).mutate('auth.login', {
+      email,
+      password: PASSWORD,
+    });
+    expect(res.status).toBe(200);
+    expect(hashOf()).toContain('m=2048');
+  } finally {
+    await stronger.close({ closeDatabase: false });
+    await weak.close();
+  }
+});
+
+test('repeated failures on one account get 429 with Retry-After, known e-mail or not', async () => {
+  const limited = await startServer();
+  try {
+    const { email } = await createUser(limited);
+    for (const target of [email, 'never-registered@example.com']) {
+      const client = createClient(limited.url, limited.config.appOrigin);
+      const attempt = () => client.mutate('auth.login', { email: target, password: 'wrong password' });
+      for (let i = 0; i < RATE_LIMITS.loginPerAccount.points; i++) expect((await attempt()).status).toBe(401);
+      const blocked = await attempt();
+      expect(blocked.status, target).toBe(429);
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(blocked.body.error?.message).toMatch(/try again in \d+ seconds/);
+    }
+    // Even the right password waits out the block.
+    const right = await createClient(limited.url, limited.config.appOrigin).mutate('auth.login', {
+      email,
+      password: PASSWORD,
+    });
+    expect(right.status).toBe(429);
+  } finally {
+    await limited.close();
+  }
+});
+
+test('calls inside one batch count one by one against the limit', async () => {
+  const limited = await startServer();
+  try {
+    const n = RATE_LIMITS.loginPerAccount.points + 1;
+    const paths = Array.from({ length: n }, () => 'auth.login').join(',');
+    const input = Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [i, { email: 'batch@example.com', password: 'wrong password' }]),
+    );
+    const res = await fetch(`${limited.url}/trpc/${paths}?batch=1`, {
+      method: 'POST',
+      headers: { origin: limited.config.appOrigin, 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+    });
+    const codes = ((await res.json()) as { error: { data: { httpStatus: number } } }[]).map((r) => r.error.data.httpStatus);
+    expect(codes.filter((c) => c === 429)).toHaveLength(1);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+  } finally {
+    await limited.close();
+  }
+});
+
+test('login with SQL-injection strings is a plain 401 or 400, never a 500', async () => {
+  for (const email of ["' OR 1=1 --@example.com", 'a@example.com\' OR \'1\'=\'1']) {
+    const res = await newClient().mutate('auth.login', { email, password: "' OR ''='" });
+    expect([400, 401]).toContain(res.status);
+  }
+});

@@ -1,0 +1,174 @@
+// Refresh-token families over real HTTP: rotation, reuse detection, the multi-tab
+// grace window, expiry, and what a refresh after sign-out gets.
+import { eq } from 'drizzle-orm';
+import { afterEach, expect, test } from 'vitest';
+import { refreshTokens, sessions } from '../../../db/schema.ts';
+import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
+import { type TestClient, createClient } from '../../helpers/client.ts';
+import { createClock, startServer } from '../../helpers/server.ts';
+import { createUser } from '../../helpers/users.ts';
+
+type Server = Awaited<ReturnType<typeof startServer>>;
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function setup(vars: Record<string, string> = {}) {
+  const clock = createClock();
+  const server = await startServer({ vars, clock });
+  servers.push(server);
+  const { client, user } = await createUser(server);
+  return { server, clock, client, user };
+}
+
+/** A second "device" holding exactly the given cookies. */
+function clientWith(server: Server, cookies: { access?: string; refresh?: string }) {
+  const other = createClient(server.url, server.config.appOrigin);
+  if (cookies.access) other.setCookie(ACCESS_COOKIE, cookies.access);
+  if (cookies.refresh) other.setCookie(REFRESH_COOKIE, cookies.refresh, REFRESH_COOKIE_PATH);
+  return other;
+}
+
+const authErrorOf = (res: Awaited<ReturnType<TestClient['query']>>) => res.body.error?.data.authError;
+
+test('refresh rotates the refresh token and issues a new access token', async () => {
+  const { client, clock, server } = await setup();
+  const [access, refresh] = [client.cookie(ACCESS_COOKIE), client.cookie(REFRESH_COOKIE)];
+  clock.advance(60);
+  const res = await client.mutate('auth.refresh');
+  expect(res.status).toBe(200);
+  expect(client.cookie(REFRESH_COOKIE)).not.toBe(refresh);
+  expect(client.cookie(ACCESS_COOKIE)).not.toBe(access);
+  expect((await client.query('user.me')).status).toBe(200);
+  // Stored as a hash only: the token itself is nowhere in the database.
+  const stored = server.db.select({ hash: refreshTokens.tokenHash }).from(refreshTokens).all();
+  expect(stored.map((r) => r.hash)).not.toContain(client.cookie(REFRESH_COOKIE));
+  expect(JSON.stringify(res.body)).not.toContain(client.cookie(REFRESH_COOKIE)!);
+});
+
+test('reusing a rotated refresh token after the grace window revokes the whole session', async () => {
+  const { client, clock, server } = await setup({ REFRESH_REUSE_GRACE: '5' });
+  const stolen = client.cookie(REFRESH_COOKIE)!;
+  await client.mutate('auth.refresh');
+  const newest = { access: client.cookie(ACCESS_COOKIE)!, refresh: client.cookie(REFRESH_COOKIE)! };
+
+  clock.advance(6);
+  const attacker = clientWith(server, { refresh: stolen });
+  const replay = await attacker.mutate('auth.refresh');
+  expect(replay.status).toBe(401);
+  expect(authErrorOf(replay)).toBe('revoked_session');
+  expect(attacker.cookie(REFRESH_COOKIE)).toBeUndefined(); // cleared with Max-Age=0
+
+  // The legitimate holder's newest refresh token and live access token die too.
+  const victim = clientWith(server, newest);
+  const me = await victim.query('user.me');
+  expect(me.status).toBe(401);
+  expect(authErrorOf(me)).toBe('revoked_session');
+  const refresh = await victim.mutate('auth.refresh');
+  expect(authErrorOf(refresh)).toBe('revoked_session');
+
+  const [session] = server.db.select().from(sessions).all();
+  expect(session?.revokedReason).toBe('reuse_detected');
+});
+
+test('within the grace window a just-rotated token gets an access token but no new refresh token', async () => {
+  const { client, clock, server } = await setup({ REFRESH_REUSE_GRACE: '5' });
+  const old = client.cookie(REFRESH_COOKIE)!;
+  await client.mutate('auth.refresh');
+  clock.advance(2);
+  const otherTab = clientWith(server, { refresh: old });
+  const res = await otherTab.mutate('auth.refresh');
+  expect(res.status).toBe(200);
+  expect(res.setCookies.map((c) => c.name)).toEqual([ACCESS_COOKIE]);
+  expect((await otherTab.query('user.me')).status).toBe(200);
+  // The session lives on, with exactly one live refresh token.
+  expect((await client.mutate('auth.refresh')).status).toBe(200);
+  const live = server.db.select().from(refreshTokens).all().filter((t) => !t.usedAt);
+  expect(live).toHaveLength(1);
+});
+
+test('two concurrent refreshes with the same token leave one live successor and a live session', async () => {
+  const { client, server } = await setup();
+  const token = client.cookie(REFRESH_COOKIE)!;
+  const tabs = [clientWith(server, { refresh: token }), clientWith(server, { refresh: token })];
+  const results = await Promise.all(tabs.map((tab) => tab.mutate('auth.refresh')));
+  expect(results.map((r) => r.status)).toEqual([200, 200]);
+  const live = server.db.select().from(refreshTokens).all().filter((t) => !t.usedAt);
+  expect(live).toHaveLength(1);
+  const [session] = server.db.select().from(sessions).all();
+  expect(session?.revokedAt).toBeNull();
+  for (const tab of tabs) expect((await tab.query('user.me')).status).toBe(200);
+});
+
+test('a session expires after REFRESH_TOKEN_TTL idle', async () => {
+  const { client, clock } = await setup({ REFRESH_TOKEN_TTL: '3600' });
+  clock.advance(3600);
+  const res = await client.mutate('auth.refresh');
+  expect(res.status).toBe(401);
+  expect(authErrorOf(res)).toBe('invalid_token');
+  expect(client.cookie(ACCESS_COOKIE)).toBeUndefined();
+});
+
+test('refreshing slides the idle expiry but never past SESSION_MAX_AGE', async () => {
+  const { client, clock } = await setup({ REFRESH_TOKEN_TTL: '3600', SESSION_MAX_AGE: '7200' });
+  for (let i = 0; i < 3; i++) {
+    clock.advance(3000);
+    const res = await client.mutate('auth.refresh');
+    if (i < 2) expect(res.status, `refresh ${i}`).toBe(200);
+    else expect(res.status, 'after 9000 s, past the absolute limit').toBe(401);
+  }
+});
+
+test('the refresh cookie lifetime never outlives the session', async () => {
+  const { client, clock } = await setup({ REFRESH_TOKEN_TTL: '3600', SESSION_MAX_AGE: '4000' });
+  clock.advance(1000);
+  const res = await client.mutate('auth.refresh');
+  const refresh = res.setCookies.find((c) => c.name === REFRESH_COOKIE);
+  expect(refresh?.maxAge).toBe(3000);
+});
+
+test('refresh after logout is refused and the session stays ended', async () => {
+  const { client, server } = await setup();
+  const refresh = client.cookie(REFRESH_COOKIE)!;
+  expect((await client.mutate('auth.logout')).status).toBe(200);
+  const res = await clientWith(server, { refresh }).mutate('auth.refresh');
+  expect(res.status).toBe(401);
+  expect(authErrorOf(res)).toBe('revoked_session');
+});
+
+test('refresh with no cookie or an unknown token is a 401 that clears cookies', async () => {
+  const { server } = await setup();
+  const none = await createClient(server.url, server.config.appOrigin).mutate('auth.refresh');
+  expect(none.status).toBe(401);
+  expect(authErrorOf(none)).toBe('missing_token');
+  const unknown = await clientWith(server, { refresh: 'x'.repeat(43) }).mutate('auth.refresh');
+  expect(unknown.status).toBe(401);
+  expect(authErrorOf(unknown)).toBe('invalid_token');
+  expect(unknown.setCookies.map((c) => [c.name, c.maxAge])).toEqual([
+    [ACCESS_COOKIE, 0],
+    [REFRESH_COOKIE, 0],
+  ]);
+});
+
+test('an access token is not accepted as a refresh token, nor a refresh token as an access token', async () => {
+  const { client, server } = await setup();
+  const asRefresh = await clientWith(server, { refresh: client.cookie(ACCESS_COOKIE)! }).mutate('auth.refresh');
+  expect(asRefresh.status).toBe(401);
+  expect(authErrorOf(asRefresh)).toBe('invalid_token');
+  const asAccess = await clientWith(server, { access: client.cookie(REFRESH_COOKIE)! }).query('user.me');
+  expect(asAccess.status).toBe(401);
+  expect(authErrorOf(asAccess)).toBe('invalid_token');
+});
+
+test('the session records who refreshed and when', async () => {
+  const { client, clock, server } = await setup();
+  clock.advance(120);
+  await client.mutate('auth.refresh');
+  const [session] = server.db.select().from(sessions).all();
+  expect(session?.lastUsedAt.getTime()).toBe(clock.now().getTime());
+  expect(session?.userAgent).toBe('test-client');
+  const tokens = server.db.select().from(refreshTokens).where(eq(refreshTokens.sessionId, session!.id)).all();
+  const [first, second] = tokens.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  expect(first?.replacedById).toBe(second?.id);
+});
