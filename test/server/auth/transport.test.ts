@@ -43,7 +43,7 @@ test('logout clears both cookies with Max-Age=0 on their own paths', async () =>
   ]);
 });
 
-const post = (path: string, headers: Record<string, string>, body: BodyInit = '{}') =>
+const post = (path: string, headers: Record<string, string>, body: string | FormData = '{}') =>
   fetch(`${server.url}/trpc/${path}`, { method: 'POST', headers, body });
 
 test.each([

@@ -1,0 +1,57 @@
+// `npm run user:create`, run for real against a temporary database.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect, test } from 'vitest';
+import { randomSecret } from '../helpers/config.ts';
+import { spawnScript } from '../helpers/server.ts';
+
+function project() {
+  const dir = mkdtempSync(join(tmpdir(), 'create-user-'));
+  writeFileSync(join(dir, '.env'), `JWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`);
+  return dir;
+}
+
+async function createUser(dir: string, args: string[], password: string) {
+  const run = spawnScript('scripts/create-user.ts', dir, {}, args);
+  run.child.stdin?.end(`${password}\n`);
+  return { code: await run.exitCode, output: run.output() };
+}
+
+const usersIn = (dir: string) => {
+  const db = new Database(join(dir, 'data/app.db'), { readonly: true });
+  const rows = db.prepare('SELECT email, role, password_hash AS hash FROM users').all() as { email: string; role: string; hash: string }[];
+  db.close();
+  return rows;
+};
+
+test('creates an admin with the password read from standard input', async () => {
+  const dir = project();
+  const { code, output } = await createUser(dir, ['--email', ' Root@Example.com', '--role', 'admin'], 'a long admin password');
+  expect(code, output).toBe(0);
+  expect(output).toMatch(/^Created admin root@example\.com \(id [A-Za-z0-9_-]{22}\)\.\n$/);
+  expect(output).not.toContain('a long admin password');
+  const [user] = usersIn(dir);
+  expect(user).toMatchObject({ email: 'root@example.com', role: 'admin' });
+  expect(user?.hash).toMatch(/^\$argon2id\$/);
+});
+
+test('refuses a duplicate e-mail, an unknown role and a short password with clear messages', async () => {
+  const dir = project();
+  await createUser(dir, ['--email', 'a@example.com'], 'a long password');
+  const duplicate = await createUser(dir, ['--email', 'A@example.com'], 'another password');
+  expect(duplicate.code).toBe(1);
+  expect(duplicate.output).toContain('already exists');
+  const badInput = await createUser(dir, ['--email', 'b@example.com', '--role', 'boss'], 'short');
+  expect(badInput.code).toBe(1);
+  expect(badInput.output).toContain('role: Invalid option');
+  expect(badInput.output).toContain('Password must be at least 8 characters');
+  expect(usersIn(dir)).toHaveLength(1);
+});
+
+test('has no --password option: passwords never go on the command line', async () => {
+  const { code, output } = await createUser(project(), ['--email', 'c@example.com', '--password', 'secret123'], '');
+  expect(code).toBe(1);
+  expect(output).toContain("Unknown option '--password'");
+});
