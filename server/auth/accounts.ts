@@ -17,7 +17,12 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     .where(eq(users.email, sql.placeholder('email')))
     .prepare();
 
+  const findById = db.select(publicUserColumns).from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+
   return {
+    /** The public fields of a user, or undefined. */
+    getUser: (id: string) => findById.get({ id }),
+
     /** The user, or null for an unknown e-mail or a wrong password (same cost either way). */
     async verifyCredentials(email: string, password: string, now: Date): Promise<PublicUser | null> {
       const row = findByEmail.get({ email });

@@ -59,7 +59,8 @@ export function createAccessTokens(jwt: Config['jwt']) {
     if (jwt.previousSecret) byId.set(keyIdOf(jwt.previousSecret), await importKey(jwt.previousSecret));
     return byId;
   })();
-  const verified = new Map<string, AccessClaims>();
+  /** Token → claims and the second it stops being valid: exp, or iat + TTL if sooner. */
+  const verified = new Map<string, { claims: AccessClaims; validUntil: number }>();
 
   async function issue(subject: AccessTokenSubject, now: Date): Promise<string> {
     const iat = epochSeconds(now);
@@ -81,12 +82,13 @@ export function createAccessTokens(jwt: Config['jwt']) {
     // A cached token passed every check below; only time can have changed since.
     const cached = verified.get(token);
     if (cached) {
-      if (cached.exp <= epochSeconds(now)) throw new AuthError('expired_token', 'ERR_JWT_EXPIRED exp');
-      return cached;
+      if (cached.validUntil <= epochSeconds(now)) throw new AuthError('expired_token', 'ERR_JWT_EXPIRED (cached)');
+      return cached.claims;
     }
     const claims = await verifySignatureAndClaims(token, now);
     if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(token, claims);
+    // maxTokenAge applies on a cache hit too: a token never outlives ACCESS_TOKEN_TTL.
+    verified.set(token, { claims, validUntil: Math.min(claims.exp, claims.iat + jwt.accessTokenTtl) });
     return claims;
   }
 

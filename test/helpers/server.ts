@@ -7,7 +7,7 @@ import { type Db, openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createApp } from '../../server/app.ts';
 import { createServices } from '../../server/context.ts';
-import { createLogger } from '../../server/logger.ts';
+import { type Logger, createLogger } from '../../server/logger.ts';
 import { testConfig } from './config.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,13 +31,14 @@ export function createClock(start = new Date()) {
  * const server = await startServer({ vars: { ACCESS_TOKEN_TTL: '60' }, clock })
  */
 export async function startServer(
-  options: { vars?: Record<string, string>; clock?: { now: () => Date }; db?: Db } = {},
+  options: { vars?: Record<string, string>; clock?: { now: () => Date }; db?: Db; logger?: Logger } = {},
 ) {
   const config = testConfig(options.vars);
   const db = options.db ?? openDatabase(config.databaseUrl);
   migrateDatabase(db);
   const now = options.clock?.now ?? (() => new Date());
-  const services = createServices({ db, config, logger: createLogger('error'), now });
+  const logger = options.logger ?? createLogger('error');
+  const services = createServices({ db, config, logger, now });
   const server = createApp(services);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
