@@ -57,3 +57,45 @@ test('paths outside /trpc are 404 when no SPA is built', async () => {
   const res = await fetch(`${server.url}/anything`);
   expect(res.status).toBe(404);
 });
+
+test('a 1 MB password is refused with 413 before anything is hashed, with or without Content-Length', async () => {
+  const body = JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(1024 * 1024) });
+  const headers = { origin: server.config.appOrigin, 'content-type': 'application/json' };
+  const declared = await fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers, body });
+  expect(declared.status).toBe(413);
+  // Streamed (chunked, no Content-Length): tRPC's own limit stops reading.
+  const chunks = [body.slice(0, 1000), body.slice(1000)];
+  const streamed = await fetch(`${server.url}/trpc/auth.login`, {
+    method: 'POST',
+    headers,
+    body: new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    }),
+    duplex: 'half',
+  } as RequestInit);
+  expect(streamed.status).toBe(413);
+});
+
+test('a login flood beyond the hash queue gets 503 with Retry-After, not unbounded memory', async () => {
+  const busy = await startServer({ vars: { HASH_CONCURRENCY: '1', HASH_QUEUE_LIMIT: '1', ARGON2_MEMORY_KIB: '8192' } });
+  try {
+    const attempts = Array.from({ length: 6 }, (_, i) =>
+      fetch(`${busy.url}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { origin: busy.config.appOrigin, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `flood-${i}@example.com`, password: 'whatever123' }),
+      }),
+    );
+    const responses = await Promise.all(attempts);
+    const statuses = responses.map((r) => r.status);
+    expect(statuses).toContain(503);
+    expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
+    expect(responses.find((r) => r.status === 503)?.headers.get('retry-after')).toBe('1');
+  } finally {
+    await busy.close();
+  }
+});
