@@ -3,7 +3,10 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema.ts';
 import type { PasswordHasher } from './passwords.ts';
-import { type PublicUser, publicUserColumns } from './sessions.ts';
+
+/** The columns of a user that may leave the server: never `select *` a user. */
+export const publicUserColumns = { id: users.id, email: users.email, role: users.role };
+export type PublicUser = { id: string; email: string; role: (typeof users.$inferSelect)['role'] };
 
 /**
  * @example

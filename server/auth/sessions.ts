@@ -7,13 +7,10 @@ import type { Db } from '../../db/client.ts';
 import { createId } from '../../db/ids.ts';
 import { REVOCATION_REASONS, refreshTokens, sessions, users } from '../../db/schema.ts';
 import type { Config } from '../env.ts';
+import { type PublicUser, publicUserColumns } from './accounts.ts';
 import type { Revocations } from './revocations.ts';
 
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
-
-/** The columns of a user that may leave the server. */
-export const publicUserColumns = { id: users.id, email: users.email, role: users.role };
-export type PublicUser = { id: string; email: string; role: (typeof users.$inferSelect)['role'] };
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const newRefreshToken = () => randomBytes(32).toString('base64url');
@@ -107,7 +104,7 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
      * same token queue behind each other, so at most one successor is ever created.
      */
     rotateRefreshToken(token: string, now: Date): RotationResult {
-      const rotate = db.transaction(
+      return db.transaction(
         (): RotationResult => {
           const row = findByHash.get({ hash: hashToken(token) });
           if (!row) return { status: 'rejected', reason: 'unknown' };
@@ -136,7 +133,6 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
         },
         { behavior: 'immediate' },
       );
-      return rotate;
     },
 
     /** Ends one session of a user; false when the user has no such live session. */

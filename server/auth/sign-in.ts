@@ -1,7 +1,8 @@
 // Puts a session's tokens into the response's cookies, after a sign-in or a refresh.
 import type { Context } from '../context.ts';
 import { accessCookie, refreshCookie } from './cookies.ts';
-import type { IssuedRefreshToken, PublicUser } from './sessions.ts';
+import type { PublicUser } from './accounts.ts';
+import type { IssuedRefreshToken } from './sessions.ts';
 
 /** Starts a new session (refresh-token family) for `user` and sets both cookies. */
 export async function startSession(ctx: Context, user: PublicUser) {

@@ -4,7 +4,7 @@ import { and, count, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { users } from '../../db/schema.ts';
 import { ROLES } from '../auth/roles.ts';
-import { publicUserColumns } from '../auth/sessions.ts';
+import { publicUserColumns } from '../auth/accounts.ts';
 import { adminProcedure, router } from '../trpc.ts';
 
 export const adminRouter = router({

@@ -8,7 +8,7 @@ import { clearedCookies, REFRESH_COOKIE } from '../auth/cookies.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
 import { emailInput, newPasswordInput, passwordInput } from '../auth/inputs.ts';
 import { setSessionCookies, startSession } from '../auth/sign-in.ts';
-import { publicUserColumns } from '../auth/sessions.ts';
+import { publicUserColumns } from '../auth/accounts.ts';
 import type { Context } from '../context.ts';
 import { protectedProcedure, publicProcedure, router } from '../trpc.ts';
 
@@ -68,7 +68,7 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       const key = `user:${ctx.user.id}`;
       await ctx.limits.loginPerAccount.consume(key);
-      const [account] = ctx.db.select({ email: users.email }).from(users).where(eq(users.id, ctx.user.id)).all();
+      const account = ctx.accounts.getUser(ctx.user.id);
       const user = account && (await ctx.accounts.verifyCredentials(account.email, input.currentPassword, ctx.now()));
       if (!user) {
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'The current password is not correct' });
