@@ -9,6 +9,7 @@ import { getRequestProblem } from './auth/csrf.ts';
 import { AuthError, wwwAuthenticate } from './auth/errors.ts';
 import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
+import { setSecurityHeaders } from './http/security-headers.ts';
 import { createContextFactory, type Services } from './context.ts';
 import { appRouter } from './routers/_app.ts';
 
@@ -54,12 +55,17 @@ export function createApp(services: Services): Server {
           // Vite puts content-hashed files in /assets: a new build means new names.
           if (pathname.startsWith('/assets/')) {
             res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+          } else {
+            // index.html (and the SPA fallback) must be revalidated, or users keep an old build.
+            res.setHeader('Cache-Control', 'no-cache');
           }
         },
       })
     : null;
 
+  const isHttps = services.config.appOrigin.startsWith('https:');
   return createServer((req, res) => {
+    setSecurityHeaders(res, { isHttps });
     if (req.url?.startsWith('/trpc/')) {
       // tRPC enforces the limit while it reads a body; a declared length is refused
       // before reading anything, whatever the procedure.

@@ -1,7 +1,22 @@
-// The typed tRPC client. Types come from the server's router; no code does.
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
+// The typed tRPC client and TanStack Query setup. Types come from the server's
+// router; no server code is bundled. Auth calls go unbatched so the refresh
+// cookie's Path (/trpc/auth.refresh) matches their URL.
+import { createTRPCClient, httpBatchLink, httpLink, splitLink } from '@trpc/client';
+import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '../../server/routers/_app.ts';
+import { refreshLink } from './auth/refresh-link.ts';
+import { endSession, refreshSession } from './auth/session.ts';
+import { queryClient } from './query-client.ts';
 
-export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: '/trpc', maxItems: 10 })],
+export const trpcClient = createTRPCClient<AppRouter>({
+  links: [
+    refreshLink({ refresh: refreshSession, onSessionEnded: () => endSession('Your session ended, please sign in again.') }),
+    splitLink({
+      condition: (op) => op.path.startsWith('auth.'),
+      true: httpLink({ url: '/trpc' }),
+      false: httpBatchLink({ url: '/trpc', maxItems: 10 }),
+    }),
+  ],
 });
+
+export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });

@@ -1,0 +1,54 @@
+// Browser tests (`npm run test:e2e`): the production build, served by the real server
+// on a temporary database, driven in Chromium. Uses the system's Chromium
+// (CHROMIUM_PATH, else /usr/bin/chromium), or Playwright's own if neither exists.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+const PORT = 4321;
+const systemChromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((path) => path && existsSync(path));
+
+// Workers load this file again; environment variables carry one value to all of them.
+process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'e2e-'));
+process.env.E2E_JWT_SECRET ??= randomBytes(32).toString('base64url');
+
+/** The server's environment; test/e2e/fixtures.ts runs scripts with the same. */
+export const serverEnv = {
+  NODE_ENV: 'production',
+  APP_ORIGIN: `http://localhost:${PORT}`,
+  HOST: '127.0.0.1',
+  PORT: String(PORT),
+  JWT_SECRET: process.env.E2E_JWT_SECRET,
+  DATABASE_URL: join(process.env.E2E_DATA_DIR, 'e2e.db'),
+  // Short enough to wait past in a test.
+  ACCESS_TOKEN_TTL: '3',
+  LOG_LEVEL: 'warn',
+};
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  // One server, one database, and tests that wait on the clock: run them one at a time.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    launchOptions: {
+      executablePath: systemChromium,
+      // The machine has no network but loopback: keep Chromium from trying.
+      args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    command: 'node dist/server/main.js',
+    url: `http://localhost:${PORT}/trpc/health`,
+    env: serverEnv,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+  },
+});

@@ -1,0 +1,13 @@
+export function HomePage({ user }: { user: { id: string; email: string; role: string } }) {
+  return (
+    <>
+      <h1>Welcome</h1>
+      <dl className="facts">
+        <dt>Signed in as</dt>
+        <dd data-testid="me-email">{user.email}</dd>
+        <dt>Role</dt>
+        <dd data-testid="me-role">{user.role}</dd>
+      </dl>
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+// The user's devices: each live session, with a way to end it.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { endSession } from '../auth/session.ts';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { trpc } from '../trpc.ts';
+
+const when = (date: string | Date) => new Date(date).toLocaleString();
+
+export function SessionsPage() {
+  const queryClient = useQueryClient();
+  const sessions = useQuery(trpc.session.list.queryOptions());
+  const refetch = () => queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() });
+  const revoke = useMutation(
+    trpc.session.revoke.mutationOptions({
+      onSuccess: (_, { id }) => {
+        if (sessions.data?.find((s) => s.id === id)?.current) endSession('You signed out.');
+        else void refetch();
+      },
+    }),
+  );
+  const revokeOthers = useMutation(trpc.session.revokeOthers.mutationOptions({ onSuccess: refetch }));
+
+  return (
+    <>
+      <h1>Sessions</h1>
+      <p>Every browser or device signed in to your account.</p>
+      <ErrorMessage error={sessions.error ?? revoke.error ?? revokeOthers.error} />
+      {sessions.data && (
+        <ul className="sessions">
+          {sessions.data.map((session) => (
+            <li key={session.id} data-current={session.current}>
+              <div>
+                <strong>{session.userAgent ?? 'Unknown device'}</strong>
+                {session.current && <span className="badge">This device</span>}
+                <br />
+                <small>
+                  Signed in {when(session.createdAt)} · last active {when(session.lastUsedAt)}
+                </small>
+              </div>
+              <button type="button" onClick={() => revoke.mutate({ id: session.id })} disabled={revoke.isPending}>
+                Sign out
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <button type="button" onClick={() => revokeOthers.mutate()} disabled={revokeOthers.isPending}>
+        Sign out of all other sessions
+      </button>
+      {revokeOthers.isSuccess && (
+        <p role="status">
+          Signed out of {revokeOthers.data.endedSessions} other session{revokeOthers.data.endedSessions === 1 ? '' : 's'}.
+        </p>
+      )}
+    </>
+  );
+}
