@@ -30,7 +30,6 @@ export const REVOCATION_REASONS = [
   'logout',
   'revoked',
   'password_changed',
-  'role_changed',
   'reuse_detected',
 ] as const;
 

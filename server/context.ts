@@ -11,6 +11,7 @@ import { createRevocations } from './auth/revocations.ts';
 import { createSessionStore } from './auth/sessions.ts';
 import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
+import { getClientIp } from './http/client-ip.ts';
 import type { Logger } from './logger.ts';
 
 export interface ServerDeps {
@@ -29,7 +30,7 @@ export function createServices(deps: ServerDeps) {
   return {
     ...deps,
     realm: new URL(deps.config.appOrigin).host,
-    tokens: createAccessTokens(deps.config.jwt),
+    tokens: createAccessTokens(deps.config.jwt, deps.now()),
     passwords,
     accounts: createAccounts(deps.db, passwords),
     sessions: createSessionStore(deps.db, deps.config.jwt, revocations),
@@ -60,9 +61,7 @@ export function createInnerContext(services: Services, request: Partial<RequestS
 export function createContextFactory(services: Services) {
   return ({ req, res }: CreateHTTPContextOptions) =>
     createInnerContext(services, {
-      // Behind a reverse proxy this is the proxy: derive the client's address from
-      // its X-Forwarded-For here, and only when you trust that proxy.
-      ip: req.socket.remoteAddress ?? 'unknown',
+      ip: getClientIp(req, services.config.trustProxy),
       userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
       cookies: parseCookie(req.headers.cookie ?? ''),
       setCookie: (header) => res.appendHeader('set-cookie', header),

@@ -10,6 +10,7 @@ import { createLogger } from './logger.ts';
 
 /** In-flight requests get this long to finish after a shutdown signal. */
 const SHUTDOWN_GRACE_MS = 10_000;
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Runs a boot step; a known failure stops the process with its message, not a stack trace. */
 function orExit<T>(step: () => T): T {
@@ -28,7 +29,13 @@ const db = openDatabase(config.databaseUrl);
 const applied = orExit(() => migrateDatabase(db));
 if (applied > 0) logger.info(`Applied ${applied} database migration(s)`);
 
-const server = createApp(createServices({ db, config, logger, now: () => new Date() }));
+const services = createServices({ db, config, logger, now: () => new Date() });
+const server = createApp(services);
+
+// Ended sessions keep their refresh-token chains until nothing can replay them.
+const prune = () => logger.debug(`Pruned ${services.sessions.prune(new Date())} ended session(s)`);
+prune();
+setInterval(prune, PRUNE_INTERVAL_MS).unref();
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
   process.exit(1);

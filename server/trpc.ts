@@ -22,6 +22,8 @@ const t = initTRPC
     errorFormatter({ shape, error }) {
       return {
         ...shape,
+        // An unexpected error's message may name internals (SQL, file paths): onError logs it.
+        message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
         data: {
           ...shape.data,
           authError: error.cause instanceof AuthError ? error.cause.code : null,

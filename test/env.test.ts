@@ -89,3 +89,10 @@ test('a real environment variable wins over .env', () => {
   writeFileSync(envFile, 'PORT=4000\nHOST=0.0.0.0\n');
   expect(readEnvironment(envFile, { PORT: '5000' })).toMatchObject({ PORT: '5000', HOST: '0.0.0.0' });
 });
+
+test('argon2 below the OWASP minimum is refused unless NODE_ENV=test', () => {
+  const weak = { JWT_SECRET: randomSecret(), ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' };
+  expect(problemsOf(weak)[0]).toMatch(/^ARGON2_MEMORY_KIB and ARGON2_TIME_COST must be at least 19456 and 2/);
+  expect(problemsOf({ ...weak, NODE_ENV: 'production', APP_ORIGIN: 'https://app.example.com' })).toHaveLength(1);
+  expect(problemsOf({ ...weak, NODE_ENV: 'test' })).toEqual([]);
+});

@@ -13,7 +13,7 @@ export const REFRESH_COOKIE_PATH = '/trpc/auth.refresh';
 // SameSite=Strict: the SPA calls the API from its own origin, so nothing legitimate is cross-site.
 const base: SerializeOptions = { httpOnly: true, secure: true, sameSite: 'strict' };
 
-/** @example res.appendHeader('Set-Cookie', accessCookie(jwt, 900)) */
+/** @example res.appendHeader('Set-Cookie', accessCookie(jwt, secondsUntilSessionExpiry)) */
 export const accessCookie = (token: string, maxAgeSeconds: number) =>
   stringifySetCookie(ACCESS_COOKIE, token, { ...base, path: '/', maxAge: maxAgeSeconds });
 

@@ -1,6 +1,6 @@
 // Input schemas shared by the auth procedures: what a valid e-mail and password are.
 import { z } from 'zod';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalizePassword } from './passwords.ts';
 
 /** Trimmed and lower-cased, so `Ada@Example.com ` and `ada@example.com` are one account. */
 export const emailInput = z
@@ -10,14 +10,22 @@ export const emailInput = z
   .max(254, 'E-mail address is too long')
   .pipe(z.email('Enter a valid e-mail address'));
 
-/** A password being set: 8 to 256 characters. Longer input is refused, never hashed. */
-export const newPasswordInput = z
+const TOO_LONG = `Password must be at most ${MAX_PASSWORD_LENGTH} characters`;
+/** Characters as people count them (code points, after NFKC), not UTF-16 units. */
+const length = (password: string) => [...password].length;
+
+/** NFKC-normalised, at most 256 characters; longer input is refused, never hashed. */
+const password = z
   .string()
-  .min(MIN_PASSWORD_LENGTH, `Password must be at least ${MIN_PASSWORD_LENGTH} characters`)
-  .max(MAX_PASSWORD_LENGTH, `Password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  .max(MAX_PASSWORD_LENGTH * 4, TOO_LONG)
+  .transform(normalizePassword)
+  .refine((value) => length(value) <= MAX_PASSWORD_LENGTH, TOO_LONG);
+
+/** A password being set: 8 to 256 characters. */
+export const newPasswordInput = password.refine(
+  (value) => length(value) >= MIN_PASSWORD_LENGTH,
+  `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+);
 
 /** A password being checked: any length up to the maximum (older, shorter ones still sign in). */
-export const passwordInput = z
-  .string()
-  .min(1, 'Enter your password')
-  .max(MAX_PASSWORD_LENGTH, `Password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+export const passwordInput = password.refine((value) => value.length > 0, 'Enter your password');

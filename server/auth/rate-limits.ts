@@ -4,10 +4,15 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** The limits, as rate-limiter-flexible options (points per `duration` seconds). */
 export const RATE_LIMITS = {
-  /** Sign-in attempts from one IP address (an office behind one NAT still fits). */
-  loginPerIp: { points: 30, duration: 15 * 60 },
-  /** Sign-in or password-check attempts on one account, known or not; success resets it. */
-  loginPerAccount: { points: 5, duration: 15 * 60 },
+  /** Password attempts from one IP address, on any accounts (an office behind one NAT still fits). */
+  passwordPerIp: { points: 30, duration: 15 * 60 },
+  /** Password attempts from one IP on one account, known or not; a success resets it. */
+  passwordPerIpAndAccount: { points: 5, duration: 15 * 60 },
+  /**
+   * All password attempts on one account, from anywhere: a ceiling for guessing spread
+   * over many addresses. High enough that one attacker cannot lock the owner out.
+   */
+  passwordPerAccount: { points: 100, duration: 60 * 60 },
   registerPerIp: { points: 10, duration: 60 * 60 },
   /** Each tab refreshes once per access-token lifetime; this leaves ample room. */
   refreshPerIp: { points: 120, duration: 60 },
@@ -23,7 +28,8 @@ export class RateLimitError extends Error {
 /**
  * @example
  * const limits = createRateLimits()
- * await limits.loginPerIp.consume(ip) // throws RateLimitError when exhausted
+ * await limits.passwordAttempt(ip, email)  // throws RateLimitError when any limit is exhausted
+ * await limits.passwordAccepted(ip, email)
  */
 export function createRateLimits() {
   const make = (options: { points: number; duration: number }) => {
@@ -40,9 +46,17 @@ export function createRateLimits() {
       reset: (key: string) => limiter.delete(key),
     };
   };
+  const passwordPerIp = make(RATE_LIMITS.passwordPerIp);
+  const passwordPerIpAndAccount = make(RATE_LIMITS.passwordPerIpAndAccount);
+  const passwordPerAccount = make(RATE_LIMITS.passwordPerAccount);
   return {
-    loginPerIp: make(RATE_LIMITS.loginPerIp),
-    loginPerAccount: make(RATE_LIMITS.loginPerAccount),
+    /** Counts one password check (sign-in or password change) against every limit. */
+    async passwordAttempt(ip: string, account: string) {
+      await passwordPerIp.consume(ip);
+      await passwordPerIpAndAccount.consume(`${ip} ${account}`);
+      await passwordPerAccount.consume(account);
+    },
+    passwordAccepted: (ip: string, account: string) => passwordPerIpAndAccount.reset(`${ip} ${account}`),
     registerPerIp: make(RATE_LIMITS.registerPerIp),
     refreshPerIp: make(RATE_LIMITS.refreshPerIp),
   };

@@ -25,7 +25,7 @@ export interface IssuedRefreshToken {
 export type RotationResult =
   | { status: 'rotated'; user: PublicUser; sessionId: string; refreshToken: IssuedRefreshToken }
   /** The token was rotated moments ago (another tab): a new access token, but no new refresh token. */
-  | { status: 'grace'; user: PublicUser; sessionId: string }
+  | { status: 'grace'; user: PublicUser; sessionId: string; sessionExpiresAt: Date }
   | { status: 'rejected'; reason: 'unknown' | 'expired' | 'revoked' | 'reused'; sessionId?: string };
 
 /**
@@ -113,7 +113,9 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
           if (session.revokedAt) return { status: 'rejected', reason: 'revoked', sessionId };
           if (stored.usedAt) {
             const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
-            if (rotatedAgo <= jwt.refreshReuseGrace) return { status: 'grace', user, sessionId };
+            if (rotatedAgo <= jwt.refreshReuseGrace) {
+              return { status: 'grace', user, sessionId, sessionExpiresAt: session.idleExpiresAt };
+            }
             revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
             return { status: 'rejected', reason: 'reused', sessionId };
           }
@@ -144,6 +146,16 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     revokeUserSessions(userId: string, reason: RevocationReason, now: Date, exceptSessionId?: string): number {
       const others = exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined;
       return revokeSessionRows(and(eq(sessions.userId, userId), others), reason, now);
+    },
+
+    /**
+     * Deletes sessions (and, by cascade, their refresh tokens) that ended more than one
+     * access-token lifetime ago: nothing can use or replay them any more. Returns how many.
+     */
+    prune(now: Date): number {
+      const cutoff = now.getTime() - jwt.accessTokenTtl * 1000;
+      const endedAt = sql`min(coalesce(${sessions.revokedAt}, ${sessions.idleExpiresAt}), ${sessions.idleExpiresAt}, ${sessions.expiresAt})`;
+      return db.delete(sessions).where(sql`${endedAt} < ${cutoff}`).run().changes;
     },
 
     /** The user's live sessions, most recently used first. */

@@ -2,26 +2,28 @@
 import type { Context } from '../context.ts';
 import { accessCookie, refreshCookie } from './cookies.ts';
 import type { PublicUser } from './accounts.ts';
-import type { IssuedRefreshToken } from './sessions.ts';
 
 /** Starts a new session (refresh-token family) for `user` and sets both cookies. */
 export async function startSession(ctx: Context, user: PublicUser) {
   const { sessionId, refreshToken } = ctx.sessions.createSession(user.id, ctx.userAgent, ctx.now());
-  await setSessionCookies(ctx, user, sessionId, refreshToken);
+  await setSessionCookies(ctx, user, { id: sessionId, expiresAt: refreshToken.expiresAt, refreshToken: refreshToken.token });
 }
 
-/** A fresh access token always; a refresh cookie only when a new refresh token was issued. */
+/**
+ * A fresh access token always; a refresh cookie only when a new refresh token was issued.
+ * Both cookies live as long as the session may still be refreshed (`sessionExpiresAt`):
+ * the JWT's own `exp` limits the access token, and a browser must keep sending the
+ * expired one so the server can answer `expired_token` (refresh) rather than
+ * `missing_token` (signed out), and so sign-out can still name its session.
+ */
 export async function setSessionCookies(
   ctx: Context,
   user: PublicUser,
-  sessionId: string,
-  refreshToken: IssuedRefreshToken | null,
+  session: { id: string; expiresAt: Date; refreshToken: string | null },
 ) {
   const now = ctx.now();
-  const accessToken = await ctx.tokens.issue({ userId: user.id, role: user.role, sessionId }, now);
-  ctx.setCookie(accessCookie(accessToken, ctx.config.jwt.accessTokenTtl));
-  if (refreshToken) {
-    const maxAge = Math.floor((refreshToken.expiresAt.getTime() - now.getTime()) / 1000);
-    ctx.setCookie(refreshCookie(refreshToken.token, maxAge));
-  }
+  const maxAge = Math.max(0, Math.floor((session.expiresAt.getTime() - now.getTime()) / 1000));
+  const accessToken = await ctx.tokens.issue({ userId: user.id, role: user.role, sessionId: session.id }, now);
+  ctx.setCookie(accessCookie(accessToken, maxAge));
+  if (session.refreshToken) ctx.setCookie(refreshCookie(session.refreshToken, maxAge));
 }

@@ -47,16 +47,20 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * Issues and verifies access tokens with the configured keys.
  *
  * @example
- * const tokens = createAccessTokens(config.jwt)
+ * const tokens = createAccessTokens(config.jwt, new Date())
  * const jwt = await tokens.issue({ userId, role: 'user', sessionId }, new Date())
  * const claims = await tokens.verify(jwt, new Date()) // throws AuthError
  */
-export function createAccessTokens(jwt: Config['jwt']) {
+export function createAccessTokens(jwt: Config['jwt'], bootedAt: Date) {
   const signingKeyId = keyIdOf(jwt.secret);
+  const previousKeyId = jwt.previousSecret ? keyIdOf(jwt.previousSecret) : null;
+  // Rotation takes a restart, so the previous key signed nothing after boot: its tokens
+  // are all dead one TTL later, even if JWT_SECRET_PREVIOUS is never emptied.
+  const previousKeySignedBefore = epochSeconds(bootedAt);
   const keys = (async () => {
     const byId = new Map([[signingKeyId, await importKey(jwt.secret)]]);
     // The previous key verifies the tokens it signed until they expire; it never signs.
-    if (jwt.previousSecret) byId.set(keyIdOf(jwt.previousSecret), await importKey(jwt.previousSecret));
+    if (jwt.previousSecret && previousKeyId) byId.set(previousKeyId, await importKey(jwt.previousSecret));
     return byId;
   })();
   /** Token → claims and the second it stops being valid: exp, or iat + TTL if sooner. */
@@ -95,7 +99,7 @@ export function createAccessTokens(jwt: Config['jwt']) {
   async function verifySignatureAndClaims(token: string, now: Date): Promise<AccessClaims> {
     const byId = await keys;
     try {
-      const { payload } = await jwtVerify(
+      const { payload, protectedHeader } = await jwtVerify(
         token,
         (header) => {
           const key = byId.get(header.kid ?? '');
@@ -117,6 +121,9 @@ export function createAccessTokens(jwt: Config['jwt']) {
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) {
         throw new AuthError('invalid_token', `malformed claims: ${claims.error.issues[0]?.path.join('.')}`);
+      }
+      if (protectedHeader.kid === previousKeyId && claims.data.iat > previousKeySignedBefore) {
+        throw new AuthError('invalid_token', 'previous key used after rotation');
       }
       return claims.data;
     } catch (error) {

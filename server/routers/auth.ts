@@ -34,12 +34,11 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ email: emailInput, password: passwordInput }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.limits.loginPerIp.consume(ctx.ip);
-      await ctx.limits.loginPerAccount.consume(input.email);
+      await ctx.limits.passwordAttempt(ctx.ip, input.email);
       const user = await ctx.accounts.verifyCredentials(input.email, input.password, ctx.now());
       // Unknown e-mail and wrong password: the same error, after the same work.
       if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
-      await ctx.limits.loginPerAccount.reset(input.email);
+      await ctx.limits.passwordAccepted(ctx.ip, input.email);
       await startSession(ctx, user);
       return { user };
     }),
@@ -52,8 +51,13 @@ export const authRouter = router({
       for (const cookie of clearedCookies()) ctx.setCookie(cookie);
       throw refreshRefused(ctx, result?.reason);
     }
-    const refreshToken = result.status === 'rotated' ? result.refreshToken : null;
-    await setSessionCookies(ctx, result.user, result.sessionId, refreshToken);
+    await setSessionCookies(
+      ctx,
+      result.user,
+      result.status === 'rotated'
+        ? { id: result.sessionId, expiresAt: result.refreshToken.expiresAt, refreshToken: result.refreshToken.token }
+        : { id: result.sessionId, expiresAt: result.sessionExpiresAt, refreshToken: null },
+    );
     return { user: result.user };
   }),
 
@@ -66,14 +70,14 @@ export const authRouter = router({
   changePassword: protectedProcedure
     .input(z.object({ currentPassword: passwordInput, newPassword: newPasswordInput }))
     .mutation(async ({ ctx, input }) => {
-      const key = `user:${ctx.user.id}`;
-      await ctx.limits.loginPerAccount.consume(key);
       const account = ctx.accounts.getUser(ctx.user.id);
-      const user = account && (await ctx.accounts.verifyCredentials(account.email, input.currentPassword, ctx.now()));
-      if (!user) {
+      if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
+      // A stolen access token must not become a password oracle: same limits as sign-in.
+      await ctx.limits.passwordAttempt(ctx.ip, account.email);
+      if (!(await ctx.accounts.verifyCredentials(account.email, input.currentPassword, ctx.now()))) {
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'The current password is not correct' });
       }
-      await ctx.limits.loginPerAccount.reset(key);
+      await ctx.limits.passwordAccepted(ctx.ip, account.email);
       const passwordHash = await ctx.passwords.hash(input.newPassword);
       ctx.db.update(users).set({ passwordHash, updatedAt: ctx.now() }).where(eq(users.id, ctx.user.id)).run();
       const ended = ctx.sessions.revokeUserSessions(ctx.user.id, 'password_changed', ctx.now(), ctx.user.sessionId);

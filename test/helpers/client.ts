@@ -1,5 +1,7 @@
-// A minimal browser stand-in for tests: a cookie jar that honours Path and Max-Age,
+// A minimal browser stand-in for tests: a cookie jar that honours Path and Max-Age
+// (against the test's clock),
 // the app's Origin on every request, and tRPC's plain-JSON wire format.
+import { randomBytes } from 'node:crypto';
 import { parseSetCookie, type SetCookie } from 'cookie';
 
 export interface CallResult<T = unknown> {
@@ -9,10 +11,24 @@ export interface CallResult<T = unknown> {
   setCookies: SetCookie[];
 }
 
-export function createClient(baseUrl: string, origin: string) {
-  const jar = new Map<string, SetCookie>();
+/** A random address in the IPv6 documentation prefix: every client is its own device. */
+export const randomIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
+
+/**
+ * `clock` (the server's, in tests that move time) decides when a cookie's Max-Age runs
+ * out; `ip` is sent as X-Forwarded-For (test servers trust one proxy).
+ */
+export function createClient(
+  baseUrl: string,
+  origin: string,
+  clock: { now: () => Date } = { now: () => new Date() },
+  ip = randomIp(),
+) {
+  const jar = new Map<string, SetCookie & { expiresAtMs?: number }>();
 
   function cookieHeader(pathname: string) {
+    const now = clock.now().getTime();
+    for (const [name, c] of jar) if (c.expiresAtMs !== undefined && c.expiresAtMs <= now) jar.delete(name);
     return [...jar.values()]
       .filter((c) => pathname === c.path || pathname.startsWith(`${c.path?.replace(/\/$/, '')}/`) || c.path === '/')
       .map((c) => `${c.name}=${c.value}`)
@@ -22,7 +38,7 @@ export function createClient(baseUrl: string, origin: string) {
   async function send<T>(method: 'GET' | 'POST', path: string, input?: unknown): Promise<CallResult<T>> {
     const url = new URL(`/trpc/${path}`, baseUrl);
     if (method === 'GET' && input !== undefined) url.searchParams.set('input', JSON.stringify(input));
-    const headers: Record<string, string> = { origin, 'user-agent': 'test-client' };
+    const headers: Record<string, string> = { origin, 'user-agent': 'test-client', 'x-forwarded-for': ip };
     const cookie = cookieHeader(url.pathname);
     if (cookie) headers.cookie = cookie;
     if (method === 'POST') headers['content-type'] = 'application/json';
@@ -34,7 +50,7 @@ export function createClient(baseUrl: string, origin: string) {
     const setCookies = res.headers.getSetCookie().map((header) => parseSetCookie(header));
     for (const c of setCookies) {
       if (c.maxAge === 0) jar.delete(c.name);
-      else jar.set(c.name, c);
+      else jar.set(c.name, { ...c, expiresAtMs: c.maxAge === undefined ? undefined : clock.now().getTime() + c.maxAge * 1000 });
     }
     return { status: res.status, headers: res.headers, body: (await res.json()) as CallResult<T>['body'], setCookies };
   }

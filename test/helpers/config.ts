@@ -11,6 +11,8 @@ export function testConfig(vars: Record<string, string> = {}) {
     JWT_SECRET: randomSecret(),
     DATABASE_URL: ':memory:',
     PORT: '0',
+    // Test clients stand for different devices: each sends its own X-Forwarded-For.
+    TRUST_PROXY: '1',
     // Cheap hashing keeps the suite fast; production refuses these values.
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',

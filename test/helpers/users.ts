@@ -11,9 +11,9 @@ export const PASSWORD = 'correct horse battery staple';
 /** Registers a fresh user over HTTP and returns a signed-in client (with its cookies). */
 export async function createUser(
   server: { url: string; config: { appOrigin: string }; db: Db },
-  options: { role?: Role; email?: string } = {},
+  options: { role?: Role; email?: string; clock?: { now: () => Date } } = {},
 ) {
-  const client = createClient(server.url, server.config.appOrigin);
+  const client = createClient(server.url, server.config.appOrigin, options.clock);
   const email = options.email ?? `user-${randomBytes(6).toString('hex')}@example.com`;
   const res = await client.mutate<{ user: { id: string; email: string; role: Role } }>('auth.register', {
     email,

@@ -9,7 +9,7 @@ import { spawnScript } from '../helpers/server.ts';
 
 function project() {
   const dir = mkdtempSync(join(tmpdir(), 'create-user-'));
-  writeFileSync(join(dir, '.env'), `JWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`);
+  writeFileSync(join(dir, ".env"), `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`);
   return dir;
 }
 

@@ -378,10 +378,16 @@ test('a token older than ACCESS_TOKEN_TTL is refused even when its exp is later,
 
 async function rotatedServer() {
   const [current, previous] = [randomSecret(), randomSecret()];
-  const s = await startExtraServer({ vars: { JWT_SECRET: current, JWT_SECRET_PREVIOUS: previous, ACCESS_TOKEN_TTL: String(TTL) } });
+  // The server's clock, so forged tokens are issued at boot time, as tokens signed by the
+  // previous key before the restart would be.
+  const clock = createClock();
+  const s = await startExtraServer({
+    vars: { JWT_SECRET: current, JWT_SECRET_PREVIOUS: previous, ACCESS_TOKEN_TTL: String(TTL) },
+    clock,
+  });
   const { client } = await createUser(s);
   const token = client.cookie(ACCESS_COOKIE)!;
-  return { server: s, client, token, current, previous, f: forgerFor(s, token) };
+  return { server: s, clock, client, token, current, previous, f: forgerFor(s, token, clock.now) };
 }
 
 test('with JWT_SECRET_PREVIOUS set, new tokens use the current key and tokens signed with the previous key still work', async () => {
@@ -391,6 +397,12 @@ test('with JWT_SECRET_PREVIOUS set, new tokens use the current key and tokens si
   const fromPrevious = f.forge({ secret: previous });
   expect(decodeProtectedHeader(fromPrevious).kid).toBe(kidOf(previous));
   expect((await meWith(client, fromPrevious)).status).toBe(200);
+});
+
+test('the previous key is retired by itself: a token it signed after the restart is refused', async () => {
+  const { server: s, clock, client, previous, f } = await rotatedServer();
+  clock.advance(1);
+  expect(outcome(await meWith(client, f.forge({ secret: previous })))).toEqual(refused(s, 'invalid_token'));
 });
 
 test.each<[string, (keys: { current: string; previous: string; retired: string }) => Forgery]>([

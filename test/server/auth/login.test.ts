@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { users } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
-import { createClient } from '../../helpers/client.ts';
+import { createClient, randomIp } from '../../helpers/client.ts';
 import { startServer } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
@@ -107,12 +107,19 @@ test('a password of 256 characters works; longer is refused before hashing', asy
   expect(tooLong.status).toBe(400);
 });
 
-test('composed and decomposed spellings of a password are the same password (NFKC)', async () => {
-  const composed = 'caf\u00e9 au lait';
-  const decomposed = 'cafe\u0301 au lait';
+test('composed, decomposed and compatibility spellings of a password are the same password (NFKC)', async () => {
   const email = 'unicode@example.com';
-  expect((await newClient().mutate('auth.register', { email, password: composed })).status).toBe(200);
-  expect((await newClient().mutate('auth.login', { email, password: decomposed })).status).toBe(200);
+  expect((await newClient().mutate('auth.register', { email, password: 'caf\u00e9 \ufb01ne' })).status).toBe(200);
+  // Decomposed é, and "fi" spelled out instead of the ligature (NFC alone would differ).
+  expect((await newClient().mutate('auth.login', { email, password: 'cafe\u0301 fine' })).status).toBe(200);
+});
+
+test('password length counts characters after normalisation, not UTF-16 units', async () => {
+  // Four é written as e + combining accent: 8 UTF-16 units, 4 characters.
+  const res = await newClient().mutate('auth.register', { email: 'short-unicode@example.com', password: 'e\u0301'.repeat(4) });
+  expect(res.status).toBe(400);
+  const emoji = await newClient().mutate('auth.register', { email: 'emoji@example.com', password: '\u{1F510}'.repeat(8) });
+  expect(emoji.status).toBe(200);
 });
 
 test('an old, cheaper hash is upgraded on the next successful sign-in', async () => {
@@ -134,25 +141,70 @@ test('an old, cheaper hash is upgraded on the next successful sign-in', async ()
   }
 });
 
-test('repeated failures on one account get 429 with Retry-After, known e-mail or not', async () => {
+test('repeated failures on one account from one address get 429 with Retry-After, known e-mail or not', async () => {
   const limited = await startServer();
   try {
     const { email } = await createUser(limited);
+    const attacker = randomIp();
     for (const target of [email, 'never-registered@example.com']) {
-      const client = createClient(limited.url, limited.config.appOrigin);
+      const client = createClient(limited.url, limited.config.appOrigin, undefined, attacker);
       const attempt = () => client.mutate('auth.login', { email: target, password: 'wrong password' });
-      for (let i = 0; i < RATE_LIMITS.loginPerAccount.points; i++) expect((await attempt()).status).toBe(401);
+      for (let i = 0; i < RATE_LIMITS.passwordPerIpAndAccount.points; i++) expect((await attempt()).status).toBe(401);
       const blocked = await attempt();
       expect(blocked.status, target).toBe(429);
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(blocked.body.error?.message).toMatch(/try again in \d+ seconds/);
     }
-    // Even the right password waits out the block.
-    const right = await createClient(limited.url, limited.config.appOrigin).mutate('auth.login', {
-      email,
-      password: PASSWORD,
-    });
-    expect(right.status).toBe(429);
+    // From that address even the right password waits out the block...
+    const sameAddress = createClient(limited.url, limited.config.appOrigin, undefined, attacker);
+    expect((await sameAddress.mutate('auth.login', { email, password: PASSWORD })).status).toBe(429);
+    // ...but the attacker cannot lock the owner out from elsewhere.
+    const owner = createClient(limited.url, limited.config.appOrigin);
+    expect((await owner.mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
+  } finally {
+    await limited.close();
+  }
+});
+
+test('one address trying many accounts is limited too', async () => {
+  const limited = await startServer();
+  try {
+    const client = createClient(limited.url, limited.config.appOrigin);
+    const statuses: number[] = [];
+    for (let i = 0; i <= RATE_LIMITS.passwordPerIp.points; i++) {
+      statuses.push((await client.mutate('auth.login', { email: `spray-${i}@example.com`, password: 'Summer2026!' })).status);
+    }
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+  } finally {
+    await limited.close();
+  }
+});
+
+test('one address registering many accounts is limited', async () => {
+  const limited = await startServer();
+  try {
+    const client = createClient(limited.url, limited.config.appOrigin);
+    const statuses: number[] = [];
+    for (let i = 0; i <= RATE_LIMITS.registerPerIp.points; i++) {
+      statuses.push((await client.mutate('auth.register', { email: `bulk-${i}@example.com`, password: PASSWORD })).status);
+    }
+    expect(statuses.slice(0, -1).every((s) => s === 200)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+  } finally {
+    await limited.close();
+  }
+});
+
+test('addresses in one IPv6 /64 share a limit', async () => {
+  const limited = await startServer();
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i <= RATE_LIMITS.passwordPerIpAndAccount.points; i++) {
+      const client = createClient(limited.url, limited.config.appOrigin, undefined, `2001:db8:aaaa:bbbb::${i + 1}`);
+      statuses.push((await client.mutate('auth.login', { email: 'v6@example.com', password: 'wrong password' })).status);
+    }
+    expect(statuses.at(-1)).toBe(429);
   } finally {
     await limited.close();
   }
@@ -161,7 +213,7 @@ test('repeated failures on one account get 429 with Retry-After, known e-mail or
 test('calls inside one batch count one by one against the limit', async () => {
   const limited = await startServer();
   try {
-    const n = RATE_LIMITS.loginPerAccount.points + 1;
+    const n = RATE_LIMITS.passwordPerIpAndAccount.points + 1;
     const paths = Array.from({ length: n }, () => 'auth.login').join(',');
     const input = Object.fromEntries(
       Array.from({ length: n }, (_, i) => [i, { email: 'batch@example.com', password: 'wrong password' }]),
@@ -174,6 +226,18 @@ test('calls inside one batch count one by one against the limit', async () => {
     const codes = ((await res.json()) as { error: { data: { httpStatus: number } } }[]).map((r) => r.error.data.httpStatus);
     expect(codes.filter((c) => c === 429)).toHaveLength(1);
     expect(res.headers.get('retry-after')).not.toBeNull();
+  } finally {
+    await limited.close();
+  }
+});
+
+test('refreshes from one address are limited', async () => {
+  const limited = await startServer();
+  try {
+    const client = createClient(limited.url, limited.config.appOrigin);
+    let last = 0;
+    for (let i = 0; i <= RATE_LIMITS.refreshPerIp.points; i++) last = (await client.mutate('auth.refresh')).status;
+    expect(last).toBe(429);
   } finally {
     await limited.close();
   }

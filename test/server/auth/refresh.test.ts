@@ -18,7 +18,7 @@ async function setup(vars: Record<string, string> = {}) {
   const clock = createClock();
   const server = await startServer({ vars, clock });
   servers.push(server);
-  const { client, user } = await createUser(server);
+  const { client, user } = await createUser(server, { clock });
   return { server, clock, client, user };
 }
 
@@ -45,6 +45,26 @@ test('refresh rotates the refresh token and issues a new access token', async ()
   const stored = server.db.select({ hash: refreshTokens.tokenHash }).from(refreshTokens).all();
   expect(stored.map((r) => r.hash)).not.toContain(client.cookie(REFRESH_COOKIE));
   expect(JSON.stringify(res.body)).not.toContain(client.cookie(REFRESH_COOKIE)!);
+});
+
+test('an expired access token is still sent, answered expired_token, and a refresh brings the session back', async () => {
+  const { client, clock, server } = await setup();
+  clock.advance(server.config.jwt.accessTokenTtl + 60);
+  const expired = await client.query('user.me');
+  expect(expired.status).toBe(401);
+  expect(authErrorOf(expired)).toBe('expired_token');
+  expect((await client.mutate('auth.refresh')).status).toBe(200);
+  expect((await client.query('user.me')).status).toBe(200);
+});
+
+test('sign-out with an expired access token asks for a refresh, then ends the session', async () => {
+  const { client, clock, server } = await setup();
+  const refresh = client.cookie(REFRESH_COOKIE)!;
+  clock.advance(server.config.jwt.accessTokenTtl + 60);
+  expect(authErrorOf(await client.mutate('auth.logout'))).toBe('expired_token');
+  await client.mutate('auth.refresh');
+  expect((await client.mutate('auth.logout')).status).toBe(200);
+  expect(authErrorOf(await clientWith(server, { refresh }).mutate('auth.refresh'))).toBe('revoked_session');
 });
 
 test('reusing a rotated refresh token after the grace window revokes the whole session', async () => {
@@ -102,12 +122,16 @@ test('two concurrent refreshes with the same token leave one live successor and 
 });
 
 test('a session expires after REFRESH_TOKEN_TTL idle', async () => {
-  const { client, clock } = await setup({ REFRESH_TOKEN_TTL: '3600' });
+  const { client, clock, server } = await setup({ REFRESH_TOKEN_TTL: '3600' });
+  const refresh = client.cookie(REFRESH_COOKIE)!;
   clock.advance(3600);
-  const res = await client.mutate('auth.refresh');
+  // The browser has dropped both cookies by now (Max-Age)...
+  expect(authErrorOf(await client.mutate('auth.refresh'))).toBe('missing_token');
+  // ...and the server refuses the token even if someone kept it.
+  const res = await clientWith(server, { refresh }).mutate('auth.refresh');
   expect(res.status).toBe(401);
   expect(authErrorOf(res)).toBe('invalid_token');
-  expect(client.cookie(ACCESS_COOKIE)).toBeUndefined();
+  expect(res.setCookies.map((c) => c.maxAge)).toEqual([0, 0]);
 });
 
 test('refreshing slides the idle expiry but never past SESSION_MAX_AGE', async () => {

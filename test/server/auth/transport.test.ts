@@ -20,9 +20,14 @@ test('sign-in sets both tokens only as HttpOnly, Secure, SameSite=Strict cookies
   expect(res.status).toBe(200);
   const [access, refresh] = res.headers.getSetCookie();
   const accessValue = /^__Host-access_token=([^;]+)/.exec(access!)?.[1];
-  expect(access).toBe(
-    `${ACCESS_COOKIE}=${accessValue}; Max-Age=${server.config.jwt.accessTokenTtl}; Path=/; HttpOnly; Secure; SameSite=Strict`,
+  // The cookie outlives the JWT inside it (as long as the session may refresh), so an
+  // expired token still reaches the server and is answered `expired_token`.
+  expect(access).toMatch(
+    new RegExp(`^${ACCESS_COOKIE}=${accessValue}; Max-Age=\\d+; Path=/; HttpOnly; Secure; SameSite=Strict$`),
   );
+  const maxAge = Number(/Max-Age=(\d+)/.exec(access!)?.[1]);
+  expect(maxAge).toBeGreaterThanOrEqual(server.config.jwt.refreshTokenTtl - 1);
+  expect(maxAge).toBeLessThanOrEqual(server.config.jwt.refreshTokenTtl);
   const refreshValue = /^__Secure-refresh_token=([^;]+)/.exec(refresh!)?.[1];
   expect(refresh).toMatch(
     new RegExp(`^${REFRESH_COOKIE}=${refreshValue}; Max-Age=\\d+; Path=${REFRESH_COOKIE_PATH}; HttpOnly; Secure; SameSite=Strict$`),
@@ -50,11 +55,13 @@ test.each([
   ['another origin', { origin: 'https://evil.example', 'content-type': 'application/json' }],
   ['no Origin header', { 'content-type': 'application/json' }],
   ['the null origin (sandboxed frame)', { origin: 'null', 'content-type': 'application/json' }],
-  ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }],
-  ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' }],
+  ['Sec-Fetch-Site: cross-site (with our Origin)', { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }],
+  ['Sec-Fetch-Site: same-site (with our Origin)', { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' }],
 ])('a state-changing request from %s is refused with 403 before any procedure runs', async (_, headers) => {
   const { client } = await createUser(server);
-  const res = await post('auth.logout', { ...headers, cookie: `${ACCESS_COOKIE}=${client.cookie(ACCESS_COOKIE)}` });
+  // Sec-Fetch-Site rows carry our own Origin, so only that header can refuse them.
+  const origin: Record<string, string> = 'sec-fetch-site' in headers ? { origin: server.config.appOrigin } : {};
+  const res = await post('auth.logout', { ...origin, ...(headers as Record<string, string>), cookie: `${ACCESS_COOKIE}=${client.cookie(ACCESS_COOKIE)}` });
   expect(res.status).toBe(403);
   expect(((await res.json()) as { error: { data: { code: string } } }).error.data.code).toBe('FORBIDDEN');
   // The session was not ended: the request never reached auth.logout.
@@ -91,6 +98,15 @@ test('same-origin JSON with Sec-Fetch-Site: same-origin passes', async () => {
     JSON.stringify({ email, password: PASSWORD }),
   );
   expect(res.status).toBe(200);
+});
+
+test('streaming batch responses are refused: they would send headers before cookies or a 401', async () => {
+  const { email } = await createUser(server);
+  const streaming: Record<string, string>[] = [{ 'trpc-accept': 'application/jsonl' }, { accept: 'application/jsonl' }];
+  for (const header of streaming) {
+    const res = await post('auth.login?batch=1', { origin: server.config.appOrigin, 'content-type': 'application/json', ...header }, JSON.stringify({ 0: { email, password: PASSWORD } }));
+    expect(res.status).toBe(400);
+  }
 });
 
 test('a mutation called with GET is refused (405) and changes nothing', async () => {
