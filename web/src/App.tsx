@@ -37,6 +37,9 @@ function SignedIn() {
     <>
       <header>
         <nav aria-label="Main">
+          <Link href="/" className="brand">
+            tRPC JWT starter
+          </Link>
           <Link href="/">Home</Link>
           <Link href="/sessions">Sessions</Link>
           <Link href="/password">Change password</Link>

@@ -6,6 +6,14 @@ import { trpc } from '../trpc.ts';
 
 const when = (date: string | Date) => new Date(date).toLocaleString();
 
+/** "Firefox on Windows" from a User-Agent string; good enough to tell devices apart. */
+function describeDevice(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device';
+  const browser = /(Edg|Firefox|HeadlessChrome|Chrome|Safari)\//.exec(userAgent)?.[1]?.replace('Edg', 'Edge');
+  const os = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS');
+  return browser ? `${browser}${os ? ` on ${os}` : ''}` : userAgent.slice(0, 60);
+}
+
 export function SessionsPage() {
   const queryClient = useQueryClient();
   const sessions = useQuery(trpc.session.list.queryOptions());
@@ -30,7 +38,7 @@ export function SessionsPage() {
           {sessions.data.map((session) => (
             <li key={session.id} data-current={session.current}>
               <div>
-                <strong>{session.userAgent ?? 'Unknown device'}</strong>
+                <strong title={session.userAgent ?? undefined}>{describeDevice(session.userAgent)}</strong>
                 {session.current && <span className="badge">This device</span>}
                 <br />
                 <small>
