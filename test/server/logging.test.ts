@@ -16,12 +16,14 @@ test('debug logs name the rejection reason (jose code and claim) and never the t
     const token = client.cookie(ACCESS_COOKIE)!;
     clock.advance(server.config.jwt.accessTokenTtl + 1);
     await client.query('user.me');
-    client.setCookie(ACCESS_COOKIE, `${token.slice(0, -2)}xx`);
+    // Change one signature character in the middle (the last ones hold padding bits).
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const tampered = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    client.setCookie(ACCESS_COOKIE, `${header}.${payload}.${tampered}`);
     await client.query('user.me');
 
     expect(lines).toContainEqual(expect.stringMatching(/access token refused .*"code":"expired_token","reason":"ERR_JWT_EXPIRED exp"/));
     expect(lines).toContainEqual(expect.stringMatching(/"code":"invalid_token","reason":"ERR_JWS_SIGNATURE_VERIFICATION_FAILED"/));
-    const signature = token.split('.')[2]!;
     for (const line of lines) expect(line).not.toContain(signature.slice(0, 20));
   } finally {
     await server.close();
