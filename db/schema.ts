@@ -77,6 +77,37 @@ export const refreshTokens = sqliteTable(
   (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId)],
 );
 
+/** What the security audit log records; `detail` says more (a reason, a role), never a secret. */
+export const AUDIT_EVENT_TYPES = [
+  'sign_up',
+  'login',
+  'refresh_reuse_detected',
+  'session_revoked',
+  'password_changed',
+  'role_changed',
+  'rate_limited',
+] as const;
+
+/** The security audit trail: who did what, from where, and whether it worked. Never passwords or tokens. */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    // Sequential on purpose: events are paged in order and never exposed as user ids.
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: timestamp('at').notNull(),
+    type: text('type', { enum: AUDIT_EVENT_TYPES }).notNull(),
+    outcome: text('outcome', { enum: ['success', 'failure'] }).notNull(),
+    // Kept when the user is deleted: the trail outlives the account.
+    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** No foreign key: sessions are pruned, their events are not. */
+    sessionId: text('session_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    detail: text('detail'),
+  },
+  (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_user_id_idx').on(t.userId)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type RefreshToken = typeof refreshTokens.$inferSelect;

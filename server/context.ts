@@ -5,6 +5,7 @@ import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone'
 import { parseCookie } from 'cookie';
 import type { Db } from '../db/client.ts';
 import { createAccounts } from './auth/accounts.ts';
+import { type AuditEvent, createAuditLog } from './auth/audit-log.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { createRateLimits } from './auth/rate-limits.ts';
 import { createRevocations } from './auth/revocations.ts';
@@ -36,6 +37,7 @@ export function createServices(deps: ServerDeps) {
     sessions: createSessionStore(deps.db, deps.config.jwt, revocations),
     revocations,
     limits: createRateLimits(),
+    auditLog: createAuditLog(deps.db),
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -49,12 +51,17 @@ export interface RequestScope {
 
 /** @example createInnerContext(services, { cookies: { '__Host-access_token': jwt } }) */
 export function createInnerContext(services: Services, request: Partial<RequestScope> = {}) {
+  const ip = request.ip ?? '127.0.0.1';
+  const userAgent = request.userAgent ?? null;
   return {
     ...services,
-    ip: request.ip ?? '127.0.0.1',
-    userAgent: request.userAgent ?? null,
+    ip,
+    userAgent,
     cookies: request.cookies ?? {},
     setCookie: request.setCookie ?? (() => {}),
+    /** Records a security event with this request's time, address and user agent. */
+    audit: (event: Omit<AuditEvent, 'at' | 'ip' | 'userAgent'>) =>
+      services.auditLog.record({ ...event, at: services.now(), ip, userAgent }),
   };
 }
 

@@ -94,6 +94,7 @@ const schema = z
     ARGON2_TIME_COST: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2)),
     HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
     HASH_QUEUE_LIMIT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
+    AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(90)),
     TRUST_PROXY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(0)),
     DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().default('data/app.db')),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
@@ -152,6 +153,7 @@ const schema = z
       host: env.HOST,
       port: env.PORT,
       trustProxy: env.TRUST_PROXY,
+      auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       appOrigin,
       logLevel: env.LOG_LEVEL,
     };

@@ -32,8 +32,14 @@ if (applied > 0) logger.info(`Applied ${applied} database migration(s)`);
 const services = createServices({ db, config, logger, now: () => new Date() });
 const server = createApp(services);
 
-// Ended sessions keep their refresh-token chains until nothing can replay them.
-const prune = () => logger.debug(`Pruned ${services.sessions.prune(new Date())} ended session(s)`);
+// Ended sessions keep their refresh-token chains until nothing can replay them; the
+// audit log keeps AUDIT_RETENTION_DAYS.
+const prune = () => {
+  const now = new Date();
+  const ended = services.sessions.prune(now);
+  const events = services.auditLog.prune(now, config.auditRetentionDays);
+  logger.debug(`Pruned ${ended} ended session(s) and ${events} audit event(s)`);
+};
 prune();
 setInterval(prune, PRUNE_INTERVAL_MS).unref();
 server.on('error', (error) => {

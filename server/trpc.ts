@@ -37,11 +37,14 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Service errors thrown by auth modules (framework-free) become the right HTTP status. */
-const base = t.procedure.use(async ({ next }) => {
+const base = t.procedure.use(async ({ ctx, path, next }) => {
   const result = await next();
   if (result.ok) return result;
   const { cause } = result.error;
-  if (cause instanceof RateLimitError) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
+  if (cause instanceof RateLimitError) {
+    ctx.audit({ type: 'rate_limited', outcome: 'failure', detail: path });
+    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
+  }
   if (cause instanceof HasherBusyError) {
     throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The server is busy; try again in a second', cause });
   }

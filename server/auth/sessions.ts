@@ -26,7 +26,7 @@ export type RotationResult =
   | { status: 'rotated'; user: PublicUser; sessionId: string; refreshToken: IssuedRefreshToken }
   /** The token was rotated moments ago (another tab): a new access token, but no new refresh token. */
   | { status: 'grace'; user: PublicUser; sessionId: string; sessionExpiresAt: Date }
-  | { status: 'rejected'; reason: 'unknown' | 'expired' | 'revoked' | 'reused'; sessionId?: string };
+  | { status: 'rejected'; reason: 'unknown' | 'expired' | 'revoked' | 'reused'; sessionId?: string; userId?: string };
 
 /**
  * @example
@@ -81,7 +81,7 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
       .returning({ id: sessions.id })
       .all();
     for (const { id } of ended) revocations.revokeSession(id, now);
-    return ended.length;
+    return ended.map(({ id }) => id);
   }
 
   return {
@@ -110,17 +110,17 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
           if (!row) return { status: 'rejected', reason: 'unknown' };
           const { token: stored, session, user } = row;
           const sessionId = session.id;
-          if (session.revokedAt) return { status: 'rejected', reason: 'revoked', sessionId };
+          if (session.revokedAt) return { status: 'rejected', reason: 'revoked', sessionId, userId: user.id };
           if (stored.usedAt) {
             const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
             if (rotatedAgo <= jwt.refreshReuseGrace) {
               return { status: 'grace', user, sessionId, sessionExpiresAt: session.idleExpiresAt };
             }
             revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
-            return { status: 'rejected', reason: 'reused', sessionId };
+            return { status: 'rejected', reason: 'reused', sessionId, userId: user.id };
           }
           if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
-            return { status: 'rejected', reason: 'expired', sessionId };
+            return { status: 'rejected', reason: 'expired', sessionId, userId: user.id };
           }
           const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
           const successor = issueRefreshToken(sessionId, idleExpiresAt, now);
@@ -139,11 +139,11 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
 
     /** Ends one session of a user; false when the user has no such live session. */
     revokeSession(userId: string, sessionId: string, reason: RevocationReason, now: Date): boolean {
-      return revokeSessionRows(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)), reason, now) > 0;
+      return revokeSessionRows(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)), reason, now).length > 0;
     },
 
-    /** Ends every session of a user, or every one but `exceptSessionId`; returns how many. */
-    revokeUserSessions(userId: string, reason: RevocationReason, now: Date, exceptSessionId?: string): number {
+    /** Ends every session of a user, or every one but `exceptSessionId`; returns their ids. */
+    revokeUserSessions(userId: string, reason: RevocationReason, now: Date, exceptSessionId?: string): string[] {
       const others = exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined;
       return revokeSessionRows(and(eq(sessions.userId, userId), others), reason, now);
     },

@@ -1,12 +1,15 @@
-// Puts a session's tokens into the response's cookies, after a sign-in or a refresh.
+// A session's life at the request level: its tokens into the response's cookies after
+// a sign-in or a refresh, and its end into the audit log.
 import type { Context } from '../context.ts';
 import { accessCookie, refreshCookie } from './cookies.ts';
 import type { PublicUser } from './accounts.ts';
+import type { RevocationReason } from './sessions.ts';
 
-/** Starts a new session (refresh-token family) for `user` and sets both cookies. */
-export async function startSession(ctx: Context, user: PublicUser) {
+/** Starts a new session (refresh-token family) for `user`, sets both cookies, returns its id. */
+export async function startSession(ctx: Context, user: PublicUser): Promise<string> {
   const { sessionId, refreshToken } = ctx.sessions.createSession(user.id, ctx.userAgent, ctx.now());
   await setSessionCookies(ctx, user, { id: sessionId, expiresAt: refreshToken.expiresAt, refreshToken: refreshToken.token });
+  return sessionId;
 }
 
 /**
@@ -26,4 +29,11 @@ export async function setSessionCookies(
   const accessToken = await ctx.tokens.issue({ userId: user.id, role: user.role, sessionId: session.id }, now);
   ctx.setCookie(accessCookie(accessToken, maxAge));
   if (session.refreshToken) ctx.setCookie(refreshCookie(session.refreshToken, maxAge));
+}
+
+/** Audits sessions that were just ended (the store has already revoked them). */
+export function auditEndedSessions(ctx: Context, userId: string, sessionIds: string[], reason: RevocationReason) {
+  for (const sessionId of sessionIds) {
+    ctx.audit({ type: 'session_revoked', outcome: 'success', userId, sessionId, detail: reason });
+  }
 }

@@ -2,7 +2,7 @@
 import { TRPCError } from '@trpc/server';
 import { and, count, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { users } from '../../db/schema.ts';
+import { AUDIT_EVENT_TYPES, users } from '../../db/schema.ts';
 import { ROLES } from '../auth/roles.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
 import { adminProcedure, router } from '../trpc.ts';
@@ -21,6 +21,7 @@ export const adminRouter = router({
     .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(ROLES) }))
     .mutation(({ ctx, input }) => {
       const now = ctx.now();
+      const previous = ctx.accounts.getUser(input.userId);
       const user = ctx.db.transaction(() => {
         const [otherAdmins] = ctx.db
           .select({ n: count() })
@@ -39,6 +40,19 @@ export const adminRouter = router({
       });
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
       ctx.revocations.setRole(user.id, user.role, now);
+      ctx.audit({ type: 'role_changed', outcome: 'success', userId: user.id, detail: `${previous?.role} → ${user.role} by ${ctx.user.id}` });
       return { user };
     }),
+
+  /** The security audit log, newest first; pass `nextCursor` back as `before` for the next page. */
+  auditEvents: adminProcedure
+    .input(
+      z.object({
+        before: z.number().int().positive().optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+        userId: z.string().min(1).max(64).optional(),
+        type: z.enum(AUDIT_EVENT_TYPES).optional(),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.auditLog.list(input)),
 });

@@ -7,9 +7,8 @@ import { users } from '../../db/schema.ts';
 import { clearedCookies, REFRESH_COOKIE } from '../auth/cookies.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
 import { emailInput, newPasswordInput, passwordInput } from '../auth/inputs.ts';
-import { setSessionCookies, startSession } from '../auth/sign-in.ts';
+import { auditEndedSessions, setSessionCookies, startSession } from '../auth/sign-in.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
-import type { Context } from '../context.ts';
 import { protectedProcedure, publicProcedure, router } from '../trpc.ts';
 
 const INVALID_CREDENTIALS = 'Invalid e-mail or password';
@@ -27,7 +26,8 @@ export const authRouter = router({
         .returning(publicUserColumns)
         .all();
       if (!user) throw new TRPCError({ code: 'CONFLICT', message: 'An account with this e-mail already exists' });
-      await startSession(ctx, user);
+      const sessionId = await startSession(ctx, user);
+      ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
       return { user };
     }),
 
@@ -37,9 +37,13 @@ export const authRouter = router({
       await ctx.limits.passwordAttempt(ctx.ip, input.email);
       const user = await ctx.accounts.verifyCredentials(input.email, input.password, ctx.now());
       // Unknown e-mail and wrong password: the same error, after the same work.
-      if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
+      if (!user) {
+        ctx.audit({ type: 'login', outcome: 'failure', detail: `email=${input.email}` });
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
+      }
       await ctx.limits.passwordAccepted(ctx.ip, input.email);
-      await startSession(ctx, user);
+      const sessionId = await startSession(ctx, user);
+      ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId });
       return { user };
     }),
 
@@ -49,7 +53,13 @@ export const authRouter = router({
     const result = token ? ctx.sessions.rotateRefreshToken(token, ctx.now()) : null;
     if (!result || result.status === 'rejected') {
       for (const cookie of clearedCookies()) ctx.setCookie(cookie);
-      throw refreshRefused(ctx, result?.reason);
+      if (result?.reason === 'reused') {
+        // A rotated refresh token came back: stolen, or replayed. The whole session is gone.
+        ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
+        ctx.audit({ type: 'refresh_reuse_detected', outcome: 'failure', userId: result.userId, sessionId: result.sessionId });
+        auditEndedSessions(ctx, result.userId!, [result.sessionId!], 'reuse_detected');
+      }
+      throw refreshRefused(result?.reason);
     }
     await setSessionCookies(
       ctx,
@@ -62,7 +72,9 @@ export const authRouter = router({
   }),
 
   logout: protectedProcedure.mutation(({ ctx }) => {
-    ctx.sessions.revokeSession(ctx.user.id, ctx.user.sessionId, 'logout', ctx.now());
+    if (ctx.sessions.revokeSession(ctx.user.id, ctx.user.sessionId, 'logout', ctx.now())) {
+      auditEndedSessions(ctx, ctx.user.id, [ctx.user.sessionId], 'logout');
+    }
     for (const cookie of clearedCookies()) ctx.setCookie(cookie);
     return { ok: true as const };
   }),
@@ -74,22 +86,22 @@ export const authRouter = router({
       if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
       // A stolen access token must not become a password oracle: same limits as sign-in.
       await ctx.limits.passwordAttempt(ctx.ip, account.email);
+      const event = { type: 'password_changed', userId: ctx.user.id, sessionId: ctx.user.sessionId } as const;
       if (!(await ctx.accounts.verifyCredentials(account.email, input.currentPassword, ctx.now()))) {
+        ctx.audit({ ...event, outcome: 'failure', detail: 'wrong current password' });
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'The current password is not correct' });
       }
       await ctx.limits.passwordAccepted(ctx.ip, account.email);
       const passwordHash = await ctx.passwords.hash(input.newPassword);
       ctx.db.update(users).set({ passwordHash, updatedAt: ctx.now() }).where(eq(users.id, ctx.user.id)).run();
+      ctx.audit({ ...event, outcome: 'success' });
       const ended = ctx.sessions.revokeUserSessions(ctx.user.id, 'password_changed', ctx.now(), ctx.user.sessionId);
-      return { endedSessions: ended };
+      auditEndedSessions(ctx, ctx.user.id, ended, 'password_changed');
+      return { endedSessions: ended.length };
     }),
 });
 
-function refreshRefused(ctx: Context, reason: 'unknown' | 'expired' | 'revoked' | 'reused' | undefined) {
-  if (reason === 'reused') {
-    // Someone presented a refresh token that was already rotated: stolen, or replayed.
-    ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
-  }
+function refreshRefused(reason: 'unknown' | 'expired' | 'revoked' | 'reused' | undefined) {
   const error =
     reason === undefined
       ? new AuthError('missing_token', 'no refresh cookie')

@@ -2,6 +2,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { clearedCookies } from '../auth/cookies.ts';
+import { auditEndedSessions } from '../auth/sign-in.ts';
 import { protectedProcedure, router } from '../trpc.ts';
 
 export const sessionRouter = router({
@@ -17,11 +18,14 @@ export const sessionRouter = router({
       if (!ctx.sessions.revokeSession(ctx.user.id, input.id, 'revoked', ctx.now())) {
         throw new TRPCError({ code: 'NOT_FOUND', message: 'No such session' });
       }
+      auditEndedSessions(ctx, ctx.user.id, [input.id], 'revoked');
       if (input.id === ctx.user.sessionId) for (const cookie of clearedCookies()) ctx.setCookie(cookie);
       return { ok: true as const };
     }),
 
-  revokeOthers: protectedProcedure.mutation(({ ctx }) => ({
-    endedSessions: ctx.sessions.revokeUserSessions(ctx.user.id, 'revoked', ctx.now(), ctx.user.sessionId),
-  })),
+  revokeOthers: protectedProcedure.mutation(({ ctx }) => {
+    const ended = ctx.sessions.revokeUserSessions(ctx.user.id, 'revoked', ctx.now(), ctx.user.sessionId);
+    auditEndedSessions(ctx, ctx.user.id, ended, 'revoked');
+    return { endedSessions: ended.length };
+  }),
 });
