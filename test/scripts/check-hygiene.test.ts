@@ -1,0 +1,40 @@
+// The hygiene check, on throwaway git repositories.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { randomSecret } from '../helpers/config.ts';
+import { ROOT, spawnScript } from '../helpers/server.ts';
+
+function repoWith(files: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'hygiene-'));
+  execFileSync('git', ['init', '-q'], { cwd: dir });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  execFileSync('git', ['add', '-A'], { cwd: dir });
+  return dir;
+}
+
+async function check(dir: string) {
+  const run = spawnScript('scripts/check-hygiene.ts', ROOT, { HOME: process.env.HOME ?? '' }, ['--repo', dir, '--skip-audit']);
+  return { code: await run.exitCode, output: run.output() };
+}
+
+test('passes a clean repository (this one included)', async () => {
+  expect((await check(repoWith({ 'README.md': '# ok\n', '.env.example': 'JWT_SECRET=\n' }))).code).toBe(0);
+  const self = await check(ROOT);
+  expect(self.code, self.output).toBe(0);
+});
+
+test.each([
+  ['a tracked .env', { '.env': 'PORT=3000\n' }, /\.env: an environment file is tracked/],
+  ['a tracked .env.production', { '.env.production': 'PORT=3000\n' }, /\.env\.production: an environment file is tracked/],
+  ['a hard-coded signing key', { 'config.ts': `const env = { JWT_SECRET: '${randomSecret()}' };\n` }, /config\.ts:1: looks like a JWT signing key/],
+  // Joined at run time, so this file does not itself look like it holds a token.
+  ['a committed token', { 'fixture.json': `{"token":"${['eyJhbGciOiJIUzI1NiJ9', 'eyJzdWIiOiIxMjM0NTY3ODkwIn0', 'c2lnbmF0dXJlLXNpZ25hdHVyZQ'].join('.')}"}\n` }, /looks like a JSON Web Token/],
+  ['a private key', { 'key.pem': `-----BEGIN ${'PRIVATE'} KEY-----\nabc\n` }, /key\.pem:1: looks like a private key/],
+])('fails on %s', async (_, files, message) => {
+  const { code, output } = await check(repoWith(files));
+  expect(code).toBe(1);
+  expect(output).toMatch(message);
+});
