@@ -3,9 +3,9 @@
 // only, every loop bounded in count and time. Figures are compared with each other
 // (interleaved rounds in one run), never with another machine. `--check` exits non-zero
 // when a budget is missed; `--quick` runs tiny numbers (the test that keeps this alive).
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,7 @@ import { users } from '../db/schema.ts';
 import { createRevocations } from '../server/auth/revocations.ts';
 import { createSessionStore } from '../server/auth/sessions.ts';
 import { parseConfig } from '../server/env.ts';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ENTRY = join(ROOT, 'dist/server/main.js');
-const ORIGIN = 'http://127.0.0.1';
-const PASSWORD = 'a benchmark password';
+import { ORIGIN, PASSWORD, ROOT, call, cookieNamed, randomIp, requireBuild, signIn, startProductionServer } from './lib/production-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,19 +49,14 @@ const BUDGETS = {
 type Figure = keyof typeof BUDGETS;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-/** A documentation-range IPv6 address per simulated client (the server trusts one proxy). */
-const randomIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
 
 async function main() {
-  if (!existsSync(ENTRY)) {
-    process.stderr.write('bench: dist/server/main.js is missing; run `npm run build` first.\n');
-    process.exit(1);
-  }
+  requireBuild('bench');
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   const results: Partial<Record<Figure | string, number>> = {};
   try {
     results.coldStartMs = median(await measureColdStarts(dir));
-    const server = await startServer(dir, 'bench.db');
+    const server = await startProductionServer(dir, 'bench.db');
     try {
       Object.assign(results, await measureThroughput(server.url));
       results.loginP50Ms = median(await measureLogins(server.url));
@@ -84,75 +75,15 @@ async function main() {
 
 // --- The server ------------------------------------------------------------------
 
-async function startServer(dir: string, database: string) {
-  const started = performance.now();
-  const child = spawn(process.execPath, [ENTRY], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      APP_ORIGIN: ORIGIN,
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      DATABASE_URL: join(dir, database),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // Simulated clients each send their own X-Forwarded-For, as real users behind a proxy would.
-      TRUST_PROXY: '1',
-      LOG_LEVEL: 'info', // the "Listening on" line says where it is
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const stop = () => child.kill('SIGTERM');
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error('server did not start within 10 s')), 10_000);
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk;
-        const match = /Listening on (http:\/\/\S+)/.exec(output);
-        if (match?.[1]) {
-          clearTimeout(timeout);
-          resolve(match[1]);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    });
-    // Cold start ends at the first answered request, not at "listening".
-    while ((await fetch(`${url}/trpc/health`)).status !== 200);
-    return { url, stop, startupMs: performance.now() - started };
-  } catch (error) {
-    stop();
-    throw error;
-  }
-}
-
 async function measureColdStarts(dir: string) {
   const times: number[] = [];
   for (let i = 0; i < SIZES.coldStarts; i++) {
-    const server = await startServer(dir, `cold-${i}.db`);
+    const server = await startProductionServer(dir, `cold-${i}.db`);
     server.stop();
+    await server.exited;
     times.push(server.startupMs);
   }
   return times;
-}
-
-async function call(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/trpc/${path}`, {
-    method: 'POST',
-    headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': randomIp(), ...headers },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
-  return res;
-}
-
-const cookieNamed = (setCookies: string[], name: string) =>
-  setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0] ?? '';
-
-async function signIn(url: string, email: string) {
-  const res = await call(url, 'auth.login', { email, password: PASSWORD });
-  const setCookies = res.headers.getSetCookie();
-  return { access: cookieNamed(setCookies, '__Host-access_token'), refresh: cookieNamed(setCookies, '__Secure-refresh_token') };
 }
 
 // --- Figures ---------------------------------------------------------------------

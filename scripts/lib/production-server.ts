@@ -1,0 +1,90 @@
+// Shared by the benchmark and the load-and-crash script: the built production server
+// on a temporary database, and a few plain HTTP calls against it (loopback only).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const ENTRY = join(ROOT, 'dist/server/main.js');
+export const ORIGIN = 'http://127.0.0.1';
+export const PASSWORD = 'a benchmark password';
+
+/** A documentation-range IPv6 address per simulated client (the server trusts one proxy). */
+export const randomIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
+
+export function requireBuild(script: string) {
+  if (!existsSync(ENTRY)) {
+    process.stderr.write(`${script}: dist/server/main.js is missing; run \`npm run build\` first.\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Starts `node dist/server/main.js` with a database in `dir`; resolves once it has
+ * answered its first request. `secret` lets a restart keep accepting earlier tokens.
+ */
+export async function startProductionServer(dir: string, database: string, secret = randomBytes(32).toString('base64url')) {
+  const started = performance.now();
+  const child = spawn(process.execPath, [ENTRY], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      APP_ORIGIN: ORIGIN,
+      JWT_SECRET: secret,
+      DATABASE_URL: join(dir, database),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      // Simulated clients each send their own X-Forwarded-For, as real users behind a proxy would.
+      TRUST_PROXY: '1',
+      LOG_LEVEL: 'info', // the "Listening on" line says where it is
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => child.kill(signal);
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timeout = setTimeout(() => reject(new Error('server did not start within 10 s')), 10_000);
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk;
+        const match = /Listening on (http:\/\/\S+)/.exec(output);
+        if (match?.[1]) {
+          clearTimeout(timeout);
+          resolve(match[1]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+    // Started means answering, not just listening.
+    while ((await fetch(`${url}/trpc/health`)).status !== 200);
+    const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    return { url, child, stop, exited, secret, startupMs: performance.now() - started };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+/** A mutation, from a fresh client address. Throws on anything but a 2xx unless `allowFailure`. */
+export async function call(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': randomIp(), ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export const cookieNamed = (setCookies: string[], name: string) =>
+  setCookies.find((c) => c.startsWith(`${name}=`))?.split(';')[0] ?? '';
+
+/** Signs in and returns the two cookies, ready for a Cookie header. */
+export async function signIn(url: string, email: string) {
+  const res = await call(url, 'auth.login', { email, password: PASSWORD });
+  const setCookies = res.headers.getSetCookie();
+  return { access: cookieNamed(setCookies, '__Host-access_token'), refresh: cookieNamed(setCookies, '__Secure-refresh_token') };
+}
