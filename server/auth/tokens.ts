@@ -12,6 +12,7 @@ import { ROLES, type Role } from './roles.ts';
 export const MAX_TOKEN_BYTES = 4096;
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const ALGORITHM = 'HS256';
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 /** Verified tokens kept in memory, so a repeat request costs no HMAC (see issueAccessToken). */
 const CACHE_SIZE = 10_000;
 
@@ -83,6 +84,9 @@ export function createAccessTokens(jwt: Config['jwt'], bootedAt: Date) {
   /** Returns the token's claims, or throws an AuthError: `expired_token` or `invalid_token`. */
   async function verify(token: string, now: Date): Promise<AccessClaims> {
     if (token.length > MAX_TOKEN_BYTES) throw new AuthError('invalid_token', 'token over 4096 bytes');
+    // Compact JWS is three unpadded base64url segments (RFC 7515 §2). jose's decoder also
+    // takes `=` padding, which would give one token many spellings.
+    if (!COMPACT_JWS.test(token)) throw new AuthError('invalid_token', 'not three unpadded base64url segments');
     // A cached token passed every check below; only time can have changed since.
     const cached = verified.get(token);
     if (cached) {
