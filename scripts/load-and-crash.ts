@@ -1,0 +1,177 @@
+// `npm run load [-- --quick] [-- --seconds N]`: sustained mixed traffic (sign-ins,
+// protected queries, refreshes) against the built production server, then the same
+// traffic again and `kill -9` in the middle of it. After a restart on the same
+// database it checks what must survive: integrity, sessions, and revocations made
+// before the crash. Loopback only; every phase is bounded in time.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { ORIGIN, PASSWORD, call, cookieNamed, randomIp, requireBuild, signIn, startProductionServer } from './lib/production-server.ts';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' } },
+});
+const SECONDS = Number(args.seconds ?? (args.quick ? 2 : 20));
+const GROUP = args.quick ? 4 : 20; // sessions per group
+const LOGIN_ACCOUNTS = args.quick ? 4 : 40; // spread sign-ins so per-account limits are not what we measure
+
+type Session = { email: string; access: string; refresh: string };
+
+// A fixed crowd of client addresses: enough that per-address limits are not what is
+// measured, few enough that the rate limiters' memory reaches a steady size.
+const CLIENTS = Array.from({ length: Math.max(500, SECONDS * 50) }, randomIp);
+let nextClient = 0;
+const clientIp = () => CLIENTS[nextClient++ % CLIENTS.length]!;
+
+requireBuild('load');
+const dir = mkdtempSync(join(tmpdir(), 'load-'));
+const checks: [string, boolean, string][] = [];
+try {
+  let server = await startProductionServer(dir, 'load.db');
+  const newSession = async (email: string): Promise<Session> => {
+    await call(server.url, 'auth.register', { email, password: PASSWORD });
+    return { email, ...(await signIn(server.url, email)) };
+  };
+  const make = (prefix: string, n: number) => Promise.all(Array.from({ length: n }, (_, i) => newSession(`${prefix}-${i}@example.com`)));
+  const busy = await make('busy', GROUP); // refreshed under load, and at the crash
+  const idle = await make('idle', GROUP); // untouched: must still refresh after the crash
+  const revoked = await make('revoked', GROUP); // signed out before the crash: must stay out
+  const logins = await make('login', LOGIN_ACCOUNTS);
+
+  // Phase 1: sustained mixed traffic, with the server's memory before and after.
+  // Memory is sampled every second; "flat" compares the first quarter (after the heap,
+  // SQLite's cache and argon2's buffers have grown to their working size) with the end.
+  const pid = server.child.pid!;
+  const samples = [rssOf(pid)];
+  const sampler = setInterval(() => samples.push(rssOf(pid)), 1000);
+  const phase1 = await runMixedLoad(server.url, busy, logins, SECONDS);
+  clearInterval(sampler);
+  samples.push(rssOf(pid));
+  checks.push([`${phase1.requests} requests in ${SECONDS} s, no errors`, phase1.errors === 0, `${phase1.errors} errors`]);
+  const settled = samples[Math.floor(samples.length / 4)]!;
+  const end = samples.at(-1)!;
+  checks.push([
+    `memory flat: RSS ${mb(samples[0]!)} idle, ${mb(settled)} after ${Math.floor(samples.length / 4)} s of load, ${mb(end)} at the end`,
+    args.quick || end < settled * 1.2,
+    `${((end / settled - 1) * 100).toFixed(0)}% growth after warm-up`,
+  ]);
+
+  // Revocations made before the crash.
+  for (const session of revoked) await call(server.url, 'auth.logout', {}, { cookie: session.access });
+
+  // Phase 2: the same load, and kill -9 half-way through it.
+  const load = runMixedLoad(server.url, busy, logins, SECONDS);
+  await new Promise((resolve) => setTimeout(resolve, (SECONDS * 1000) / 2));
+  server.stop('SIGKILL');
+  await server.exited;
+  const phase2 = await load;
+
+  const db = new Database(join(dir, 'load.db'), { readonly: true });
+  const integrity = db.pragma('integrity_check', { simple: true });
+  const orphans = db.pragma('foreign_key_check') as unknown[];
+  db.close();
+  checks.push([`after kill -9 mid-load (${phase2.requests} requests sent): PRAGMA integrity_check`, integrity === 'ok', String(integrity)]);
+  checks.push(['no rows point at missing parents (foreign_key_check)', orphans.length === 0, `${orphans.length} rows`]);
+
+  server = await startProductionServer(dir, 'load.db', server.secret);
+  const idleRefreshes = await Promise.all(idle.map((s) => refreshStatus(server.url, s)));
+  checks.push(['existing sessions still refresh after the restart', idleRefreshes.every((s) => s === 200), idleRefreshes.join(' ')]);
+  const idleQueries = await Promise.all(idle.map((s) => meStatus(server.url, s)));
+  checks.push(['their access tokens still work', idleQueries.every((s) => s === 200), idleQueries.join(' ')]);
+  const revokedRefreshes = await Promise.all(revoked.map((s) => refreshStatus(server.url, s)));
+  const revokedQueries = await Promise.all(revoked.map((s) => meStatus(server.url, s)));
+  checks.push([
+    'sessions revoked before the crash stay revoked (refresh and access)',
+    [...revokedRefreshes, ...revokedQueries].every((s) => s === 401),
+    [...revokedRefreshes, ...revokedQueries].join(' '),
+  ]);
+  server.stop();
+  await server.exited;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const width = Math.max(...checks.map(([name]) => name.length));
+for (const [name, ok, detail] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name.padEnd(width)}  ${ok ? '' : detail}`);
+const failed = checks.filter(([, ok]) => !ok).length;
+console.log(`\n${checks.length - failed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
+
+// --- Helpers ---------------------------------------------------------------------
+
+/**
+ * Protected queries, refresh rotations and sign-ins at once, for `seconds`. Refreshes
+ * follow fresh sessions: a chain whose last response was cut off when a run ended (or
+ * the server died) has a successor nobody received.
+ */
+async function runMixedLoad(url: string, busy: Session[], logins: Session[], seconds: number) {
+  const pool = (await Promise.all(busy.map((s) => signIn(url, s.email)))).map((s) => s.refresh);
+  const post = { origin: ORIGIN, 'content-type': 'application/json' };
+  const runs = await Promise.all([
+    autocannon({ url: `${url}/trpc/user.me`, connections: 8, duration: seconds, headers: { cookie: busy[0]!.access } }),
+    autocannon({
+      url: `${url}/trpc/auth.refresh`,
+      connections: Math.max(1, busy.length / 2),
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => ({ ...request, headers: { ...post, cookie: pool.shift() ?? '', 'x-forwarded-for': clientIp() }, body: '{}' }),
+          onResponse: (_status, _body, _context, headers) => {
+            const next = cookieNamed([(headers as Record<string, string | string[]>)['set-cookie'] ?? []].flat(), '__Secure-refresh_token');
+            if (next) pool.push(next);
+          },
+        },
+      ],
+    }),
+    autocannon({
+      url: `${url}/trpc/auth.login`,
+      connections: 2,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const account = logins[Math.floor(Math.random() * logins.length)]!;
+            const body = JSON.stringify({ email: account.email, password: PASSWORD });
+            return { ...request, headers: { ...post, 'x-forwarded-for': clientIp() }, body };
+          },
+        },
+      ],
+    }),
+  ]);
+  return {
+    requests: runs.reduce((sum, r) => sum + r.requests.total, 0),
+    errors: runs.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+  };
+}
+
+async function refreshStatus(url: string, session: Session) {
+  const res = await fetch(`${url}/trpc/auth.refresh`, {
+    method: 'POST',
+    headers: { origin: ORIGIN, 'content-type': 'application/json', cookie: session.refresh, 'x-forwarded-for': randomIp() },
+    body: '{}',
+  });
+  return res.status;
+}
+
+async function meStatus(url: string, session: Session) {
+  return (await fetch(`${url}/trpc/user.me`, { headers: { cookie: session.access } })).status;
+}
+
+/** Resident memory of a process, in bytes (Linux /proc; 0 elsewhere). */
+function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function mb(bytes: number) {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
