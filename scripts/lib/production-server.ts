@@ -43,7 +43,11 @@ export async function startProductionServer(dir: string, database: string, secre
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const stop = (signal: NodeJS.Signals = 'SIGTERM') => child.kill(signal);
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    child.kill(signal);
+    // A graceful stop gets 5 s; this script must never leave a server behind.
+    setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5_000).unref();
+  };
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timeout = setTimeout(() => reject(new Error('server did not start within 10 s')), 10_000);
