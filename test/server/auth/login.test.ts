@@ -33,13 +33,13 @@ test('unknown e-mail and wrong password get identical status, headers and body',
   expect(wrongPassword.setCookies).toEqual([]);
 });
 
-test('an unknown e-mail costs as much time as a wrong password (a dummy hash is verified)', async () => {
+test('an unknown e-mail and a wrong password take indistinguishable time (a dummy hash is verified)', async () => {
   // Costly enough (~50 ms a hash) that skipping the hash would stand out on a noisy machine.
   const slow = await startServer({ vars: { ARGON2_MEMORY_KIB: '32768', ARGON2_TIME_COST: '2' } });
   try {
     const { email } = await createUser(slow);
-    const client = createClient(slow.url, slow.config.appOrigin);
     const time = async (target: string) => {
+      const client = createClient(slow.url, slow.config.appOrigin); // a new address each time: no rate limit
       const started = performance.now();
       await client.mutate('auth.login', { email: target, password: 'wrong password' });
       return performance.now() - started;
@@ -47,12 +47,15 @@ test('an unknown e-mail costs as much time as a wrong password (a dummy hash is 
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const known: number[] = [];
     const unknown: number[] = [];
-    // Interleaved, and fewer than the per-account limit for each address.
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 8; i++) {
+      // Interleaved, so machine noise hits both alike.
       known.push(await time(email));
       unknown.push(await time(`nobody-${i}@example.com`));
     }
-    expect(median(unknown) / median(known)).toBeGreaterThan(0.5);
+    // Without the dummy hash the ratio is ~0.05 here; with it, ~1. The band absorbs noise.
+    const ratio = median(unknown) / median(known);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
   } finally {
     await slow.close();
   }

@@ -1,16 +1,19 @@
-// `npm run bench` in its tiny mode, so the script cannot rot. Checks the shape of what
-// it prints and writes, never the timings (those belong to `npm run bench -- --check`).
+// The scripts that run against the built production server (`npm run bench`, `npm run
+// load`), in their quick modes, so they cannot rot. They check the shape of what the
+// scripts report, never timings (those belong to `npm run bench -- --check`).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { ROOT, spawnScript } from '../helpers/server.ts';
 
+// Build once, from the current sources, before either script runs.
+beforeAll(() => {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+}, 120_000);
+
 test('the benchmark runs end to end and reports every figure', { timeout: 120_000 }, async () => {
-  if (!existsSync(join(ROOT, 'dist/server/main.js')) || !existsSync(join(ROOT, 'dist/public/index.html'))) {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  }
   const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'results.json');
   const run = spawnScript('scripts/bench.ts', ROOT, {}, ['--quick', '--json', json]);
   expect(await run.exitCode, run.output()).toBe(0);
@@ -35,4 +38,14 @@ test('the benchmark runs end to end and reports every figure', { timeout: 120_00
     expect(Number.isFinite(results.results[key]), key).toBe(true);
   }
   expect(Array.isArray(results.missed)).toBe(true);
+});
+
+test('the load-and-crash script passes its checks on small numbers', { timeout: 120_000 }, async () => {
+  const run = spawnScript('scripts/load-and-crash.ts', ROOT, {}, ['--quick']);
+  expect(await run.exitCode, run.output()).toBe(0);
+  const output = run.output();
+  expect(output).toMatch(/^ok +\d+ requests in 2 s, no errors/m);
+  expect(output).toMatch(/^ok +after kill -9 mid-load .*PRAGMA integrity_check/m);
+  expect(output).toMatch(/^ok +sessions revoked before the crash stay revoked/m);
+  expect(output).toMatch(/^7 passed, 0 failed$/m);
 });
