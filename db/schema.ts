@@ -26,12 +26,7 @@ export const users = sqliteTable('users', {
 });
 
 /** Why a session ended; kept with the session for the user's and the auditor's sake. */
-export const REVOCATION_REASONS = [
-  'logout',
-  'revoked',
-  'password_changed',
-  'reuse_detected',
-] as const;
+export const REVOCATION_REASONS = ['logout', 'revoked', 'password_changed', 'reuse_detected'] as const;
 
 /** A session is one refresh-token family: every token rotated from one sign-in. */
 export const sessions = sqliteTable(

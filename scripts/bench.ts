@@ -18,7 +18,17 @@ import { users } from '../db/schema.ts';
 import { createRevocations } from '../server/auth/revocations.ts';
 import { createSessionStore } from '../server/auth/sessions.ts';
 import { parseConfig } from '../server/env.ts';
-import { ORIGIN, PASSWORD, ROOT, call, cookieNamed, randomIp, requireBuild, signIn, startProductionServer } from './lib/production-server.ts';
+import {
+  ORIGIN,
+  PASSWORD,
+  ROOT,
+  call,
+  cookieNamed,
+  randomIp,
+  requireBuild,
+  signIn,
+  startProductionServer,
+} from './lib/production-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +42,16 @@ const { values: args } = parseArgs({
 
 const SIZES = args.quick
   ? { rounds: 1, seconds: 1, connections: 4, logins: 3, floodSeconds: 2, coldStarts: 1, sessions: 4, rotationMs: 200 }
-  : { rounds: 5, seconds: 2, connections: 10, logins: 15, floodSeconds: 6, coldStarts: 3, sessions: 200, rotationMs: 2000 };
+  : {
+      rounds: 5,
+      seconds: 2,
+      connections: 10,
+      logins: 15,
+      floodSeconds: 6,
+      coldStarts: 3,
+      sessions: 200,
+      rotationMs: 2000,
+    };
 const FLOOD_CONNECTIONS = 20;
 
 /** Budgets from the performance issue; `--check` enforces them. */
@@ -99,8 +118,15 @@ async function measureThroughput(url: string) {
   await call(url, 'auth.register', { email: 'bench@example.com', password: PASSWORD });
   const { access } = await signIn(url, 'bench@example.com');
   const run = async (path: string, headers: Record<string, string> = {}) =>
-    expectOnly2xx(path, await autocannon({ url: `${url}/trpc/${path}`, headers, connections: SIZES.connections, duration: SIZES.seconds }))
-      .requests.average;
+    expectOnly2xx(
+      path,
+      await autocannon({
+        url: `${url}/trpc/${path}`,
+        headers,
+        connections: SIZES.connections,
+        duration: SIZES.seconds,
+      }),
+    ).requests.average;
   const measure = { public: () => run('health'), protected: () => run('user.me', { cookie: access }) };
   await measure.public(); // warm-up: JIT, connection pools, SQLite page cache
   const rates = { public: [] as number[], protected: [] as number[], ratio: [] as number[] };
@@ -136,7 +162,12 @@ async function measureLatencyDuringFlood(url: string) {
   const probe = async () => {
     const result = expectOnly2xx(
       'user.me',
-      await autocannon({ url: `${url}/trpc/user.me`, headers: { cookie: access }, connections: 1, duration: SIZES.floodSeconds - 1 }),
+      await autocannon({
+        url: `${url}/trpc/user.me`,
+        headers: { cookie: access },
+        connections: 1,
+        duration: SIZES.floodSeconds - 1,
+      }),
     );
     return { p50: result.latency.p50, p99: result.latency.p99 };
   };
@@ -178,7 +209,10 @@ async function runLoginFlood(url: string, seconds: number) {
           ...request,
           headers: { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': randomIp() },
           // Unknown accounts cost a full (dummy) hash, like wrong passwords, and never lock anyone out.
-          body: JSON.stringify({ email: `flood-${randomBytes(6).toString('hex')}@example.com`, password: 'not it at all' }),
+          body: JSON.stringify({
+            email: `flood-${randomBytes(6).toString('hex')}@example.com`,
+            password: 'not it at all',
+          }),
         }),
       },
     ],
@@ -210,7 +244,12 @@ async function measureHttpRefresh(url: string) {
           setupRequest: (request) => ({
             ...request,
             // A new address per request: this measures rotation, not the per-IP refresh limit.
-            headers: { origin: ORIGIN, 'content-type': 'application/json', cookie: pool.shift()!, 'x-forwarded-for': randomIp() },
+            headers: {
+              origin: ORIGIN,
+              'content-type': 'application/json',
+              cookie: pool.shift()!,
+              'x-forwarded-for': randomIp(),
+            },
             body: '{}',
           }),
           onResponse: (_status, _body, _context, headers) => {
@@ -227,13 +266,24 @@ async function measureHttpRefresh(url: string) {
 
 /** The rotation transaction alone, on a file database like the server's. */
 function measureInProcessRotation(dir: string) {
-  const config = parseConfig({ NODE_ENV: 'production', APP_ORIGIN: ORIGIN, JWT_SECRET: randomBytes(32).toString('base64url') });
+  const config = parseConfig({
+    NODE_ENV: 'production',
+    APP_ORIGIN: ORIGIN,
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+  });
   const db = openDatabase(join(dir, 'rotation.db'));
   migrateDatabase(db);
   const store = createSessionStore(db, config.jwt, createRevocations(config.jwt.accessTokenTtl));
   const now = new Date();
-  const [user] = db.insert(users).values({ email: 'rotation@example.com', passwordHash: 'x', createdAt: now, updatedAt: now }).returning().all();
-  const tokens = Array.from({ length: SIZES.sessions }, () => store.createSession(user!.id, null, now).refreshToken.token);
+  const [user] = db
+    .insert(users)
+    .values({ email: 'rotation@example.com', passwordHash: 'x', createdAt: now, updatedAt: now })
+    .returning()
+    .all();
+  const tokens = Array.from(
+    { length: SIZES.sessions },
+    () => store.createSession(user!.id, null, now).refreshToken.token,
+  );
   let rotations = 0;
   const started = performance.now();
   while (performance.now() - started < SIZES.rotationMs) {
@@ -253,8 +303,15 @@ function measureBundle() {
   const assets = join(ROOT, 'dist/public/assets');
   const files = readdirSync(assets).map((name) => ({ name, bytes: readFileSync(join(assets, name)) }));
   const size = (ext: string, gzip: boolean) =>
-    files.filter((f) => f.name.endsWith(ext)).reduce((sum, f) => sum + (gzip ? gzipSync(f.bytes).length : f.bytes.length), 0) / 1024;
-  return { spaJsKb: size('.js', false), spaJsGzipKb: size('.js', true), spaCssKb: size('.css', false), spaCssGzipKb: size('.css', true) };
+    files
+      .filter((f) => f.name.endsWith(ext))
+      .reduce((sum, f) => sum + (gzip ? gzipSync(f.bytes).length : f.bytes.length), 0) / 1024;
+  return {
+    spaJsKb: size('.js', false),
+    spaJsGzipKb: size('.js', true),
+    spaCssKb: size('.css', false),
+    spaCssGzipKb: size('.css', true),
+  };
 }
 
 // --- Report ----------------------------------------------------------------------
@@ -264,14 +321,34 @@ function report(results: Partial<Record<string, number>>) {
   const rows: [string, string, Figure | null][] = [
     [`public query (health), req/s, ${SIZES.connections} connections`, f('publicRequestsPerSecond'), null],
     [`protected query (user.me), req/s, ${SIZES.connections} connections`, f('protectedRequestsPerSecond'), null],
-    [`protected / public (median of ${SIZES.rounds} interleaved rounds)`, f('protectedToPublicRatio', 2), 'protectedToPublicRatio'],
-    ['protected query p50 / p99, ms, 1 connection, calm', `${f('calmProtectedP50Ms', 1)} / ${f('calmProtectedP99Ms', 1)}`, null],
-    [`protected query p50, ms, during a ${FLOOD_CONNECTIONS}-connection login flood`, f('floodProtectedP50Ms', 1), 'floodProtectedP50Ms'],
+    [
+      `protected / public (median of ${SIZES.rounds} interleaved rounds)`,
+      f('protectedToPublicRatio', 2),
+      'protectedToPublicRatio',
+    ],
+    [
+      'protected query p50 / p99, ms, 1 connection, calm',
+      `${f('calmProtectedP50Ms', 1)} / ${f('calmProtectedP99Ms', 1)}`,
+      null,
+    ],
+    [
+      `protected query p50, ms, during a ${FLOOD_CONNECTIONS}-connection login flood`,
+      f('floodProtectedP50Ms', 1),
+      'floodProtectedP50Ms',
+    ],
     ['protected query p99, ms, during the login flood', f('floodProtectedP99Ms', 1), 'floodProtectedP99Ms'],
     ['logins completed per second during the flood', f('floodLoginsPerSecond', 1), 'floodLoginsPerSecond'],
     ['login p50, ms (argon2id m=19456 KiB, t=2, p=1)', f('loginP50Ms', 1), null],
-    [`refresh rotations/s, HTTP, ${SIZES.connections} connections`, f('refreshRotationsPerSecondHttp'), 'refreshRotationsPerSecondHttp'],
-    ['refresh rotations/s, in-process (the transaction alone)', f('refreshRotationsPerSecondInProcess'), 'refreshRotationsPerSecondInProcess'],
+    [
+      `refresh rotations/s, HTTP, ${SIZES.connections} connections`,
+      f('refreshRotationsPerSecondHttp'),
+      'refreshRotationsPerSecondHttp',
+    ],
+    [
+      'refresh rotations/s, in-process (the transaction alone)',
+      f('refreshRotationsPerSecondInProcess'),
+      'refreshRotationsPerSecondInProcess',
+    ],
     ['cold start to first answered request, ms (median)', f('coldStartMs'), 'coldStartMs'],
     ['SPA JavaScript, KB raw / gzipped', `${f('spaJsKb', 1)} / ${f('spaJsGzipKb', 1)}`, 'spaJsGzipKb'],
     ['SPA CSS, KB raw / gzipped', `${f('spaCssKb', 1)} / ${f('spaCssGzipKb', 1)}`, null],
@@ -291,8 +368,12 @@ function report(results: Partial<Record<string, number>>) {
   console.log(`Machine: ${machine}\n`);
   console.log(`| ${'figure'.padEnd(width)} | value         | budget       |`);
   console.log(`| ${'-'.repeat(width)} | ------------- | ------------ |`);
-  for (const [name, value, budget] of table) console.log(`| ${name.padEnd(width)} | ${value.padEnd(13)} | ${budget.padEnd(12)} |`);
-  writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), machine, results, budgets: BUDGETS, missed }, null, 2)}\n`);
+  for (const [name, value, budget] of table)
+    console.log(`| ${name.padEnd(width)} | ${value.padEnd(13)} | ${budget.padEnd(12)} |`);
+  writeFileSync(
+    args.json,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, results, budgets: BUDGETS, missed }, null, 2)}\n`,
+  );
   console.log(`\nResults written to ${args.json}.`);
   if (args.check && missed.length > 0) {
     console.error(`Budgets missed: ${missed.join(', ')}`);

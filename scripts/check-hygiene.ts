@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({ options: { repo: { type: 'string', default: '.' }, 'skip-audit': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { repo: { type: 'string', default: '.' }, 'skip-audit': { type: 'boolean', default: false } },
+});
 
 const SECRET_PATTERNS: [string, RegExp][] = [
   ['a JWT signing key', /JWT_SECRET(?:_PREVIOUS)?\s*[=:]\s*['"]?[A-Za-z0-9_-]{32,}/],

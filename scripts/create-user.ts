@@ -46,7 +46,8 @@ async function readPassword(): Promise<string> {
 
 const args = (() => {
   try {
-    return parseArgs({ options: { email: { type: 'string' }, role: { type: 'string', default: DEFAULT_ROLE } } }).values;
+    return parseArgs({ options: { email: { type: 'string' }, role: { type: 'string', default: DEFAULT_ROLE } } })
+      .values;
   } catch (error) {
     fail(`${(error as Error).message}\n${USAGE}`);
   }

@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { ORIGIN, PASSWORD, call, cookieNamed, randomIp, requireBuild, signIn, startProductionServer } from './lib/production-server.ts';
+import {
+  ORIGIN,
+  PASSWORD,
+  call,
+  cookieNamed,
+  randomIp,
+  requireBuild,
+  signIn,
+  startProductionServer,
+} from './lib/production-server.ts';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' } },
@@ -35,7 +44,8 @@ try {
     await call(server.url, 'auth.register', { email, password: PASSWORD });
     return { email, ...(await signIn(server.url, email)) };
   };
-  const make = (prefix: string, n: number) => Promise.all(Array.from({ length: n }, (_, i) => newSession(`${prefix}-${i}@example.com`)));
+  const make = (prefix: string, n: number) =>
+    Promise.all(Array.from({ length: n }, (_, i) => newSession(`${prefix}-${i}@example.com`)));
   const busy = await make('busy', GROUP); // refreshed under load, and at the crash
   const idle = await make('idle', GROUP); // untouched: must still refresh after the crash
   const revoked = await make('revoked', GROUP); // signed out before the crash: must stay out
@@ -50,7 +60,11 @@ try {
   const phase1 = await runMixedLoad(server.url, busy, logins, SECONDS);
   clearInterval(sampler);
   samples.push(rssOf(pid));
-  checks.push([`${phase1.requests} requests in ${SECONDS} s, no errors`, phase1.errors === 0, `${phase1.errors} errors`]);
+  checks.push([
+    `${phase1.requests} requests in ${SECONDS} s, no errors`,
+    phase1.errors === 0,
+    `${phase1.errors} errors`,
+  ]);
   const settled = samples[Math.floor(samples.length / 4)]!;
   const end = samples.at(-1)!;
   checks.push([
@@ -73,12 +87,20 @@ try {
   const integrity = db.pragma('integrity_check', { simple: true });
   const orphans = db.pragma('foreign_key_check') as unknown[];
   db.close();
-  checks.push([`after kill -9 mid-load (${phase2.requests} requests sent): PRAGMA integrity_check`, integrity === 'ok', String(integrity)]);
+  checks.push([
+    `after kill -9 mid-load (${phase2.requests} requests sent): PRAGMA integrity_check`,
+    integrity === 'ok',
+    String(integrity),
+  ]);
   checks.push(['no rows point at missing parents (foreign_key_check)', orphans.length === 0, `${orphans.length} rows`]);
 
   server = await startProductionServer(dir, 'load.db', server.secret);
   const idleRefreshes = await Promise.all(idle.map((s) => refreshStatus(server.url, s)));
-  checks.push(['existing sessions still refresh after the restart', idleRefreshes.every((s) => s === 200), idleRefreshes.join(' ')]);
+  checks.push([
+    'existing sessions still refresh after the restart',
+    idleRefreshes.every((s) => s === 200),
+    idleRefreshes.join(' '),
+  ]);
   const idleQueries = await Promise.all(idle.map((s) => meStatus(server.url, s)));
   checks.push(['their access tokens still work', idleQueries.every((s) => s === 200), idleQueries.join(' ')]);
   const revokedRefreshes = await Promise.all(revoked.map((s) => refreshStatus(server.url, s)));
@@ -95,7 +117,8 @@ try {
 }
 
 const width = Math.max(...checks.map(([name]) => name.length));
-for (const [name, ok, detail] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name.padEnd(width)}  ${ok ? '' : detail}`);
+for (const [name, ok, detail] of checks)
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name.padEnd(width)}  ${ok ? '' : detail}`);
 const failed = checks.filter(([, ok]) => !ok).length;
 console.log(`\n${checks.length - failed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
@@ -119,9 +142,16 @@ async function runMixedLoad(url: string, busy: Session[], logins: Session[], sec
       requests: [
         {
           method: 'POST',
-          setupRequest: (request) => ({ ...request, headers: { ...post, cookie: pool.shift() ?? '', 'x-forwarded-for': clientIp() }, body: '{}' }),
+          setupRequest: (request) => ({
+            ...request,
+            headers: { ...post, cookie: pool.shift() ?? '', 'x-forwarded-for': clientIp() },
+            body: '{}',
+          }),
           onResponse: (_status, _body, _context, headers) => {
-            const next = cookieNamed([(headers as Record<string, string | string[]>)['set-cookie'] ?? []].flat(), '__Secure-refresh_token');
+            const next = cookieNamed(
+              [(headers as Record<string, string | string[]>)['set-cookie'] ?? []].flat(),
+              '__Secure-refresh_token',
+            );
             if (next) pool.push(next);
           },
         },
@@ -152,7 +182,12 @@ async function runMixedLoad(url: string, busy: Session[], logins: Session[], sec
 async function refreshStatus(url: string, session: Session) {
   const res = await fetch(`${url}/trpc/auth.refresh`, {
     method: 'POST',
-    headers: { origin: ORIGIN, 'content-type': 'application/json', cookie: session.refresh, 'x-forwarded-for': randomIp() },
+    headers: {
+      origin: ORIGIN,
+      'content-type': 'application/json',
+      cookie: session.refresh,
+      'x-forwarded-for': randomIp(),
+    },
     body: '{}',
   });
   return res.status;

@@ -75,7 +75,12 @@ export function createApp(services: Services): Server {
       // Streaming responses (httpBatchStreamLink) send their headers before any procedure
       // runs, so no cookie, 401 status or Retry-After could follow: this API does not stream.
       if (/application\/jsonl/i.test(`${req.headers['trpc-accept'] ?? ''} ${req.headers.accept ?? ''}`)) {
-        return sendTrpcError(res, 400, 'BAD_REQUEST', 'Streaming responses are not supported: use httpLink or httpBatchLink');
+        return sendTrpcError(
+          res,
+          400,
+          'BAD_REQUEST',
+          'Streaming responses are not supported: use httpLink or httpBatchLink',
+        );
       }
       const problem = getRequestProblem(req, services.config.appOrigin);
       if (problem) return sendTrpcError(res, problem.status, problem.code, problem.message);

@@ -75,14 +75,8 @@ const seconds = (fallback: number) =>
 
 const schema = z
   .object({
-    NODE_ENV: z.preprocess(
-      emptyAsUndefined,
-      z.enum(['development', 'production', 'test']).default('development'),
-    ),
-    JWT_SECRET: z.preprocess(
-      emptyAsUndefined,
-      z.string({ error: `is missing. ${SETUP_HINT}` }).pipe(secret),
-    ),
+    NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
+    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string({ error: `is missing. ${SETUP_HINT}` }).pipe(secret)),
     JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
     JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
     JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
@@ -100,10 +94,7 @@ const schema = z
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
     PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
     APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
-    LOG_LEVEL: z.preprocess(
-      emptyAsUndefined,
-      z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    ),
+    LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.APP_ORIGIN) {
@@ -177,9 +168,7 @@ export class ConfigError extends Error {
 export function parseConfig(vars: Record<string, string | undefined>): Config {
   const result = schema.safeParse(vars);
   if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => `${issue.path.join('.') || 'config'} ${issue.message}`),
-  );
+  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'config'} ${issue.message}`));
 }
 
 /** Reads `.env` (when present) under the real environment: a real variable always wins. */

@@ -48,12 +48,7 @@ describe('JWT_SECRET', () => {
 
 test('lists every problem at once', () => {
   const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', ACCESS_TOKEN_TTL: '-5' });
-  expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual([
-    'ACCESS_TOKEN_TTL',
-    'JWT_SECRET',
-    'LOG_LEVEL',
-    'PORT',
-  ]);
+  expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['ACCESS_TOKEN_TTL', 'JWT_SECRET', 'LOG_LEVEL', 'PORT']);
 });
 
 test('derives issuer and audience from APP_ORIGIN and coerces numbers', () => {
@@ -79,9 +74,7 @@ test('defaults to the Vite dev origin in development and requires APP_ORIGIN in 
   expect(problemsOf({ JWT_SECRET: randomSecret(), NODE_ENV: 'production' })).toEqual([
     'APP_ORIGIN is required in production (the origin browsers load the app from).',
   ]);
-  expect(problemsOf({ JWT_SECRET: randomSecret(), APP_ORIGIN: 'ftp://example.com' })[0]).toMatch(
-    /^APP_ORIGIN /,
-  );
+  expect(problemsOf({ JWT_SECRET: randomSecret(), APP_ORIGIN: 'ftp://example.com' })[0]).toMatch(/^APP_ORIGIN /);
 });
 
 test('a real environment variable wins over .env', () => {

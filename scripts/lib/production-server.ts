@@ -25,7 +25,11 @@ export function requireBuild(script: string) {
  * Starts `node dist/server/main.js` with a database in `dir`; resolves once it has
  * answered its first request. `secret` lets a restart keep accepting earlier tokens.
  */
-export async function startProductionServer(dir: string, database: string, secret = randomBytes(32).toString('base64url')) {
+export async function startProductionServer(
+  dir: string,
+  database: string,
+  secret = randomBytes(32).toString('base64url'),
+) {
   const started = performance.now();
   const child = spawn(process.execPath, [ENTRY], {
     cwd: dir,
@@ -64,7 +68,9 @@ export async function startProductionServer(dir: string, database: string, secre
     });
     // Started means answering, not just listening.
     while ((await fetch(`${url}/trpc/health`)).status !== 200);
-    const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    const exited = new Promise<void>((resolve) =>
+      child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
     return { url, child, stop, exited, secret, startupMs: performance.now() - started };
   } catch (error) {
     stop();
@@ -90,5 +96,8 @@ export const cookieNamed = (setCookies: string[], name: string) =>
 export async function signIn(url: string, email: string) {
   const res = await call(url, 'auth.login', { email, password: PASSWORD });
   const setCookies = res.headers.getSetCookie();
-  return { access: cookieNamed(setCookies, '__Host-access_token'), refresh: cookieNamed(setCookies, '__Secure-refresh_token') };
+  return {
+    access: cookieNamed(setCookies, '__Host-access_token'),
+    refresh: cookieNamed(setCookies, '__Secure-refresh_token'),
+  };
 }

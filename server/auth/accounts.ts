@@ -20,7 +20,11 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     .where(eq(users.email, sql.placeholder('email')))
     .prepare();
 
-  const findById = db.select(publicUserColumns).from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+  const findById = db
+    .select(publicUserColumns)
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare();
 
   return {
     /** The public fields of a user, or undefined. */

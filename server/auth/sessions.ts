@@ -155,7 +155,10 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     prune(now: Date): number {
       const cutoff = now.getTime() - jwt.accessTokenTtl * 1000;
       const endedAt = sql`min(coalesce(${sessions.revokedAt}, ${sessions.idleExpiresAt}), ${sessions.idleExpiresAt}, ${sessions.expiresAt})`;
-      return db.delete(sessions).where(sql`${endedAt} < ${cutoff}`).run().changes;
+      return db
+        .delete(sessions)
+        .where(sql`${endedAt} < ${cutoff}`)
+        .run().changes;
     },
 
     /** The user's live sessions, most recently used first. */

@@ -8,7 +8,11 @@ import type { RevocationReason } from './sessions.ts';
 /** Starts a new session (refresh-token family) for `user`, sets both cookies, returns its id. */
 export async function startSession(ctx: Context, user: PublicUser): Promise<string> {
   const { sessionId, refreshToken } = ctx.sessions.createSession(user.id, ctx.userAgent, ctx.now());
-  await setSessionCookies(ctx, user, { id: sessionId, expiresAt: refreshToken.expiresAt, refreshToken: refreshToken.token });
+  await setSessionCookies(ctx, user, {
+    id: sessionId,
+    expiresAt: refreshToken.expiresAt,
+    refreshToken: refreshToken.token,
+  });
   return sessionId;
 }
 

@@ -33,8 +33,7 @@ export interface AccessTokenSubject {
 }
 
 /** A public, stable name for a key: it lets verification pick the key without trying each. */
-const keyIdOf = (secret: string) =>
-  createHash('sha256').update(`kid:${secret}`).digest('base64url').slice(0, 16);
+const keyIdOf = (secret: string) => createHash('sha256').update(`kid:${secret}`).digest('base64url').slice(0, 16);
 
 const importKey = (secret: string) =>
   crypto.subtle.importKey('raw', Buffer.from(secret, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, [

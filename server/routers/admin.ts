@@ -40,7 +40,12 @@ export const adminRouter = router({
       });
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
       ctx.revocations.setRole(user.id, user.role, now);
-      ctx.audit({ type: 'role_changed', outcome: 'success', userId: user.id, detail: `${previous?.role} → ${user.role} by ${ctx.user.id}` });
+      ctx.audit({
+        type: 'role_changed',
+        outcome: 'success',
+        userId: user.id,
+        detail: `${previous?.role} → ${user.role} by ${ctx.user.id}`,
+      });
       return { user };
     }),
 

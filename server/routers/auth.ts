@@ -56,7 +56,12 @@ export const authRouter = router({
       if (result?.reason === 'reused') {
         // A rotated refresh token came back: stolen, or replayed. The whole session is gone.
         ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
-        ctx.audit({ type: 'refresh_reuse_detected', outcome: 'failure', userId: result.userId, sessionId: result.sessionId });
+        ctx.audit({
+          type: 'refresh_reuse_detected',
+          outcome: 'failure',
+          userId: result.userId,
+          sessionId: result.sessionId,
+        });
         auditEndedSessions(ctx, result.userId!, [result.sessionId!], 'reuse_detected');
       }
       throw refreshRefused(result?.reason);

@@ -12,16 +12,14 @@ export const sessionRouter = router({
       .map((session) => ({ ...session, current: session.id === ctx.user.sessionId })),
   ),
 
-  revoke: protectedProcedure
-    .input(z.object({ id: z.string().min(1).max(64) }))
-    .mutation(({ ctx, input }) => {
-      if (!ctx.sessions.revokeSession(ctx.user.id, input.id, 'revoked', ctx.now())) {
-        throw new TRPCError({ code: 'NOT_FOUND', message: 'No such session' });
-      }
-      auditEndedSessions(ctx, ctx.user.id, [input.id], 'revoked');
-      if (input.id === ctx.user.sessionId) for (const cookie of clearedCookies()) ctx.setCookie(cookie);
-      return { ok: true as const };
-    }),
+  revoke: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(({ ctx, input }) => {
+    if (!ctx.sessions.revokeSession(ctx.user.id, input.id, 'revoked', ctx.now())) {
+      throw new TRPCError({ code: 'NOT_FOUND', message: 'No such session' });
+    }
+    auditEndedSessions(ctx, ctx.user.id, [input.id], 'revoked');
+    if (input.id === ctx.user.sessionId) for (const cookie of clearedCookies()) ctx.setCookie(cookie);
+    return { ok: true as const };
+  }),
 
   revokeOthers: protectedProcedure.mutation(({ ctx }) => {
     const ended = ctx.sessions.revokeUserSessions(ctx.user.id, 'revoked', ctx.now(), ctx.user.sessionId);

@@ -64,8 +64,7 @@ function seedSignedInUser(db: Db) {
       VALUES ('r1', 's1', 'hash', ${now}, ${now + 1e6});`);
 }
 
-const count = (db: Db, table: string) =>
-  db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const count = (db: Db, table: string) => db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 test('a table rebuild keeps the rows that reference the rebuilt table', () => {
   const db = openDatabase(':memory:');

@@ -50,7 +50,10 @@ test('after the access token expires, an action succeeds with exactly one refres
   await expect(page).toHaveURL(/\/sessions$/);
 });
 
-test('two tabs acting at the same moment after expiry both succeed and the session survives', async ({ page, context }) => {
+test('two tabs acting at the same moment after expiry both succeed and the session survives', async ({
+  page,
+  context,
+}) => {
   await signIn(page, createAccount());
   const second = await context.newPage();
   await second.goto('/');
@@ -80,7 +83,11 @@ test('signing out in one tab signs out the other', async ({ page, context }) => 
   await expect(other.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 });
 
-test('a user who is not an admin cannot see or call the admin page; once promoted, they can', async ({ page, browser, watch }) => {
+test('a user who is not an admin cannot see or call the admin page; once promoted, they can', async ({
+  page,
+  browser,
+  watch,
+}) => {
   const userEmail = createAccount();
   await signIn(page, userEmail);
   await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);

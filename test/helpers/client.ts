@@ -7,7 +7,10 @@ import { parseSetCookie, type SetCookie } from 'cookie';
 export interface CallResult<T = unknown> {
   status: number;
   headers: Headers;
-  body: { result?: { data: T }; error?: { message: string; data: Record<string, unknown> & { authError: string | null; code: string } } };
+  body: {
+    result?: { data: T };
+    error?: { message: string; data: Record<string, unknown> & { authError: string | null; code: string } };
+  };
   setCookies: SetCookie[];
 }
 
@@ -50,7 +53,11 @@ export function createClient(
     const setCookies = res.headers.getSetCookie().map((header) => parseSetCookie(header));
     for (const c of setCookies) {
       if (c.maxAge === 0) jar.delete(c.name);
-      else jar.set(c.name, { ...c, expiresAtMs: c.maxAge === undefined ? undefined : clock.now().getTime() + c.maxAge * 1000 });
+      else
+        jar.set(c.name, {
+          ...c,
+          expiresAtMs: c.maxAge === undefined ? undefined : clock.now().getTime() + c.maxAge * 1000,
+        });
     }
     return { status: res.status, headers: res.headers, body: (await res.json()) as CallResult<T>['body'], setCookies };
   }

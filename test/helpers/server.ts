@@ -68,7 +68,12 @@ export interface SpawnedServer {
  * Runs `server/main.ts` (or another script) in `cwd` with exactly `env` (plus PATH),
  * so no developer's .env or shell variables leak in.
  */
-export function spawnScript(script: string, cwd: string, env: Record<string, string>, args: string[] = []): SpawnedServer {
+export function spawnScript(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): SpawnedServer {
   const child = spawn(TSX, [`${ROOT}${script}`, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -109,4 +114,17 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Runs `use` against a fresh server and always closes it. @example await withServer({}, async (server) => …) */
+export async function withServer<T>(
+  options: Parameters<typeof startServer>[0],
+  use: (server: Awaited<ReturnType<typeof startServer>>) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(options);
+  try {
+    return await use(server);
+  } finally {
+    await server.close();
+  }
 }

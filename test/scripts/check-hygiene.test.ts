@@ -16,7 +16,11 @@ function repoWith(files: Record<string, string>) {
 }
 
 async function check(dir: string) {
-  const run = spawnScript('scripts/check-hygiene.ts', ROOT, { HOME: process.env.HOME ?? '' }, ['--repo', dir, '--skip-audit']);
+  const run = spawnScript('scripts/check-hygiene.ts', ROOT, { HOME: process.env.HOME ?? '' }, [
+    '--repo',
+    dir,
+    '--skip-audit',
+  ]);
   return { code: await run.exitCode, output: run.output() };
 }
 
@@ -28,10 +32,24 @@ test('passes a clean repository (this one included)', async () => {
 
 test.each([
   ['a tracked .env', { '.env': 'PORT=3000\n' }, /\.env: an environment file is tracked/],
-  ['a tracked .env.production', { '.env.production': 'PORT=3000\n' }, /\.env\.production: an environment file is tracked/],
-  ['a hard-coded signing key', { 'config.ts': `const env = { JWT_SECRET: '${randomSecret()}' };\n` }, /config\.ts:1: looks like a JWT signing key/],
+  [
+    'a tracked .env.production',
+    { '.env.production': 'PORT=3000\n' },
+    /\.env\.production: an environment file is tracked/,
+  ],
+  [
+    'a hard-coded signing key',
+    { 'config.ts': `const env = { JWT_SECRET: '${randomSecret()}' };\n` },
+    /config\.ts:1: looks like a JWT signing key/,
+  ],
   // Joined at run time, so this file does not itself look like it holds a token.
-  ['a committed token', { 'fixture.json': `{"token":"${['eyJhbGciOiJIUzI1NiJ9', 'eyJzdWIiOiIxMjM0NTY3ODkwIn0', 'c2lnbmF0dXJlLXNpZ25hdHVyZQ'].join('.')}"}\n` }, /looks like a JSON Web Token/],
+  [
+    'a committed token',
+    {
+      'fixture.json': `{"token":"${['eyJhbGciOiJIUzI1NiJ9', 'eyJzdWIiOiIxMjM0NTY3ODkwIn0', 'c2lnbmF0dXJlLXNpZ25hdHVyZQ'].join('.')}"}\n`,
+    },
+    /looks like a JSON Web Token/,
+  ],
   ['a private key', { 'key.pem': `-----BEGIN ${'PRIVATE'} KEY-----\nabc\n` }, /key\.pem:1: looks like a private key/],
 ])('fails on %s', async (_, files, message) => {
   const { code, output } = await check(repoWith(files));

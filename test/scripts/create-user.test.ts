@@ -9,7 +9,10 @@ import { spawnScript } from '../helpers/server.ts';
 
 function project() {
   const dir = mkdtempSync(join(tmpdir(), 'create-user-'));
-  writeFileSync(join(dir, ".env"), `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`);
+  writeFileSync(
+    join(dir, '.env'),
+    `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`,
+  );
   return dir;
 }
 
@@ -21,14 +24,22 @@ async function createUser(dir: string, args: string[], password: string) {
 
 const usersIn = (dir: string) => {
   const db = new Database(join(dir, 'data/app.db'), { readonly: true });
-  const rows = db.prepare('SELECT email, role, password_hash AS hash FROM users').all() as { email: string; role: string; hash: string }[];
+  const rows = db.prepare('SELECT email, role, password_hash AS hash FROM users').all() as {
+    email: string;
+    role: string;
+    hash: string;
+  }[];
   db.close();
   return rows;
 };
 
 test('creates an admin with the password read from standard input', async () => {
   const dir = project();
-  const { code, output } = await createUser(dir, ['--email', ' Root@Example.com', '--role', 'admin'], 'a long admin password');
+  const { code, output } = await createUser(
+    dir,
+    ['--email', ' Root@Example.com', '--role', 'admin'],
+    'a long admin password',
+  );
   expect(code, output).toBe(0);
   expect(output).toMatch(/^Created admin root@example\.com \(id [A-Za-z0-9_-]{22}\)\.\n$/);
   expect(output).not.toContain('a long admin password');

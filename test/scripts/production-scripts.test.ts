@@ -20,7 +20,14 @@ test('the benchmark runs end to end and reports every figure', { timeout: 120_00
 
   const output = run.output();
   expect(output).toMatch(/^Machine: \d+ cores .*Node v\d+/m);
-  for (const figure of ['protected / public', 'during the login flood', 'refresh rotations/s, HTTP', 'in-process', 'cold start', 'SPA JavaScript']) {
+  for (const figure of [
+    'protected / public',
+    'during the login flood',
+    'refresh rotations/s, HTTP',
+    'in-process',
+    'cold start',
+    'SPA JavaScript',
+  ]) {
     expect(output).toContain(figure);
   }
   const results = JSON.parse(readFileSync(json, 'utf8')) as { results: Record<string, number>; missed: string[] };

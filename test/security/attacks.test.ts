@@ -66,7 +66,8 @@ const keyOf = (secret: string) => Buffer.from(secret, 'base64url');
 const hs256 = (input: string, key: Buffer) => createHmac('sha256', key).update(input).digest('base64url');
 
 /** Signs two segments exactly as given, so nothing stops us from signing nonsense. */
-const signSegments = (header: string, payload: string, key: Buffer) => `${header}.${payload}.${hs256(`${header}.${payload}`, key)}`;
+const signSegments = (header: string, payload: string, key: Buffer) =>
+  `${header}.${payload}.${hs256(`${header}.${payload}`, key)}`;
 
 const ourKey = () => keyOf(server.config.jwt.secret);
 const ourHeader = (): Claims => ({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) });
@@ -76,12 +77,25 @@ function aliceClaims(): Claims {
   const { sub, sid } = decodeJwt(aliceToken);
   const iat = epochSeconds(clock.now());
   const { issuer, audience } = server.config.jwt;
-  return { iss: issuer, aud: audience, sub, sid, role: 'user', iat, exp: iat + TTL, jti: randomBytes(16).toString('base64url') };
+  return {
+    iss: issuer,
+    aud: audience,
+    sub,
+    sid,
+    role: 'user',
+    iat,
+    exp: iat + TTL,
+    jti: randomBytes(16).toString('base64url'),
+  };
 }
 
 /** Merges over alice's genuine header and claims; signs with `key` (default: the server's). */
 function forge(f: { header?: Claims; claims?: Claims; key?: Buffer } = {}) {
-  return signSegments(json64({ ...ourHeader(), ...f.header }), json64({ ...aliceClaims(), ...f.claims }), f.key ?? ourKey());
+  return signSegments(
+    json64({ ...ourHeader(), ...f.header }),
+    json64({ ...aliceClaims(), ...f.claims }),
+    f.key ?? ourKey(),
+  );
 }
 
 /** Unsigned: `alg` as given, genuine typ/kid and claims, empty signature. */
@@ -198,12 +212,22 @@ function outcomeOfRaw(status: number, headers: IncomingHttpHeaders, text: string
  * A request written with node:http, which sends whatever headers it is given (fetch
  * would add its own). `sendBytes` sends only that much of the body, then waits.
  */
-function raw(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body = '', sendBytes = body.length) {
+function raw(
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+  sendBytes = body.length,
+) {
   return new Promise<Outcome>((resolve, reject) => {
     const req = request(`${server.url}${path}`, {
       method,
       agent: false,
-      headers: { 'x-forwarded-for': randomIp(), ...(method === 'POST' ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers },
+      headers: {
+        'x-forwarded-for': randomIp(),
+        ...(method === 'POST' ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+        ...headers,
+      },
     });
     const timer = setTimeout(() => {
       req.destroy();
@@ -230,7 +254,8 @@ function raw(method: 'GET' | 'POST', path: string, headers: Record<string, strin
 
 const sameOrigin = () => ({ origin: server.config.appOrigin, 'content-type': 'application/json' });
 const loginBody = (email: string, password: string) => JSON.stringify({ email, password });
-const login = (email: string, password: string) => raw('POST', '/trpc/auth.login', sameOrigin(), loginBody(email, password));
+const login = (email: string, password: string) =>
+  raw('POST', '/trpc/auth.login', sameOrigin(), loginBody(email, password));
 
 async function expectHealthy() {
   const res = await fetch(`${server.url}/trpc/health`);
@@ -321,25 +346,76 @@ const rows: AttackRow[] = [
     send: () => me(unsigned(alg)),
     expected: INVALID,
   })),
-  { ref: 'RFC 8725 §2.1, ASVS 9.1.1', attack: 'genuine header and payload, empty signature (a.b.)', send: () => me(`${segments(aliceToken).slice(0, 2).join('.')}.`), expected: INVALID },
+  {
+    ref: 'RFC 8725 §2.1, ASVS 9.1.1',
+    attack: 'genuine header and payload, empty signature (a.b.)',
+    send: () => me(`${segments(aliceToken).slice(0, 2).join('.')}.`),
+    expected: INVALID,
+  },
 
   // Structure: exactly three segments, each unpadded base64url (RFC 7515 §2, §7.1). The
   // header and payload rows are signed with the real key, so only the spelling is wrong.
-  { ref: 'RFC 7515 §7.1', attack: 'two segments (signature removed with its dot)', send: () => me(segments(aliceToken).slice(0, 2).join('.')), expected: INVALID },
-  { ref: 'RFC 7515 §7.1', attack: 'four segments (genuine token plus one)', send: () => me(`${aliceToken}.${segments(aliceToken)[2]}`), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "header spelled with '+' (standard base64), correctly signed", send: () => me(withHeaderSegment(segmentContaining(ourHeader(), '-').replaceAll('-', '+'))), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "payload spelled with '/' (standard base64), correctly signed", send: () => me(withPayloadSegment(segmentContaining(aliceClaims(), '_').replaceAll('_', '/'))), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "signature re-spelled with '+' for '-'", send: () => me(tokenWithSignatureContaining('-').replace(/-(?=[^.]*$)/g, '+')), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "signature re-spelled with '/' for '_'", send: () => me(tokenWithSignatureContaining('_').replace(/_(?=[^.]*$)/g, '/')), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "header with '=' padding, correctly signed", send: () => me(withHeaderSegment(paddedSegment(ourHeader()))), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "payload with '=' padding, correctly signed", send: () => me(withPayloadSegment(paddedSegment(aliceClaims()))), expected: INVALID },
-  { ref: 'RFC 7515 §2', attack: "genuine token with '=' padding added to the signature", send: () => me(`${aliceToken}=`), expected: INVALID },
+  {
+    ref: 'RFC 7515 §7.1',
+    attack: 'two segments (signature removed with its dot)',
+    send: () => me(segments(aliceToken).slice(0, 2).join('.')),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §7.1',
+    attack: 'four segments (genuine token plus one)',
+    send: () => me(`${aliceToken}.${segments(aliceToken)[2]}`),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "header spelled with '+' (standard base64), correctly signed",
+    send: () => me(withHeaderSegment(segmentContaining(ourHeader(), '-').replaceAll('-', '+'))),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "payload spelled with '/' (standard base64), correctly signed",
+    send: () => me(withPayloadSegment(segmentContaining(aliceClaims(), '_').replaceAll('_', '/'))),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "signature re-spelled with '+' for '-'",
+    send: () => me(tokenWithSignatureContaining('-').replace(/-(?=[^.]*$)/g, '+')),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "signature re-spelled with '/' for '_'",
+    send: () => me(tokenWithSignatureContaining('_').replace(/_(?=[^.]*$)/g, '/')),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "header with '=' padding, correctly signed",
+    send: () => me(withHeaderSegment(paddedSegment(ourHeader()))),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "payload with '=' padding, correctly signed",
+    send: () => me(withPayloadSegment(paddedSegment(aliceClaims()))),
+    expected: INVALID,
+  },
+  {
+    ref: 'RFC 7515 §2',
+    attack: "genuine token with '=' padding added to the signature",
+    send: () => me(`${aliceToken}=`),
+    expected: INVALID,
+  },
 
   // Key selection: never a key the token itself names or carries.
   {
     ref: 'RFC 8725 §2.9, §3.10, ASVS 9.1.3',
-    attack: 'embedded jwk (the attacker\'s own key, token signed with it)',
-    send: () => withNoOutboundRequest(() => me(forge({ header: { kid: ATTACKER_KID, jwk: attackerJwk }, key: attackerKey }))),
+    attack: "embedded jwk (the attacker's own key, token signed with it)",
+    send: () =>
+      withNoOutboundRequest(() => me(forge({ header: { kid: ATTACKER_KID, jwk: attackerJwk }, key: attackerKey }))),
     expected: INVALID,
   },
   {
@@ -350,14 +426,20 @@ const rows: AttackRow[] = [
   },
   {
     ref: 'RFC 8725 §2.9, §3.10, ASVS 9.1.3',
-    attack: 'jku pointing at the attacker\'s JWKS (no fetch: SSRF)',
-    send: () => withNoOutboundRequest(() => me(forge({ header: { kid: ATTACKER_KID, jku: `${trapUrl}/jwks.json` }, key: attackerKey }))),
+    attack: "jku pointing at the attacker's JWKS (no fetch: SSRF)",
+    send: () =>
+      withNoOutboundRequest(() =>
+        me(forge({ header: { kid: ATTACKER_KID, jku: `${trapUrl}/jwks.json` }, key: attackerKey })),
+      ),
     expected: INVALID,
   },
   {
     ref: 'RFC 8725 §2.9, §3.10, ASVS 9.1.3',
-    attack: 'x5u pointing at the attacker\'s certificate (no fetch: SSRF)',
-    send: () => withNoOutboundRequest(() => me(forge({ header: { kid: ATTACKER_KID, x5u: `${trapUrl}/cert.pem` }, key: attackerKey }))),
+    attack: "x5u pointing at the attacker's certificate (no fetch: SSRF)",
+    send: () =>
+      withNoOutboundRequest(() =>
+        me(forge({ header: { kid: ATTACKER_KID, x5u: `${trapUrl}/cert.pem` }, key: attackerKey })),
+      ),
     expected: INVALID,
   },
   {
@@ -382,7 +464,12 @@ const rows: AttackRow[] = [
     },
     expected: INVALID,
   })),
-  { ref: 'RFC 8725 §2.2, §3.5', attack: 'signed with a 1-byte key under the right kid', send: () => me(forge({ key: Buffer.from([0x61]) })), expected: INVALID },
+  {
+    ref: 'RFC 8725 §2.2, §3.5',
+    attack: 'signed with a 1-byte key under the right kid',
+    send: () => me(forge({ key: Buffer.from([0x61]) })),
+    expected: INVALID,
+  },
 
   // Audience (RFC 9068 §4: aud must contain this resource server).
   {
@@ -469,33 +556,59 @@ const rows: AttackRow[] = [
   ...[
     ['text/plain', 'text/plain', '{}'],
     ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', 'x=1'],
-    ['multipart/form-data', 'multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--x--\r\n'],
+    [
+      'multipart/form-data',
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--x--\r\n',
+    ],
   ].map(([what, type, body]) => ({
     ref: 'ASVS 3.5.2 (CSRF)',
     attack: `same-origin POST to auth.logout with a ${what} body`,
-    send: () => asVictim((cookie) => raw('POST', '/trpc/auth.logout', { origin: server.config.appOrigin, 'content-type': type!, cookie }, body)),
+    send: () =>
+      asVictim((cookie) =>
+        raw('POST', '/trpc/auth.logout', { origin: server.config.appOrigin, 'content-type': type!, cookie }, body),
+      ),
     expected: plain(415),
   })),
   {
     ref: 'ASVS 3.5.1 (CSRF)',
     attack: `cross-site POST to auth.logout (Origin ${EVIL_ORIGIN})`,
-    send: () => asVictim((cookie) => raw('POST', '/trpc/auth.logout', { origin: EVIL_ORIGIN, 'content-type': 'application/json', cookie }, '{}')),
+    send: () =>
+      asVictim((cookie) =>
+        raw('POST', '/trpc/auth.logout', { origin: EVIL_ORIGIN, 'content-type': 'application/json', cookie }, '{}'),
+      ),
     expected: plain(403),
   },
   {
     ref: 'ASVS 3.5.1 (CSRF)',
     attack: 'POST to auth.logout with no Origin header',
-    send: () => asVictim((cookie) => raw('POST', '/trpc/auth.logout', { 'content-type': 'application/json', cookie }, '{}')),
+    send: () =>
+      asVictim((cookie) => raw('POST', '/trpc/auth.logout', { 'content-type': 'application/json', cookie }, '{}')),
     expected: plain(403),
   },
 
   // Login input.
-  { ref: 'ASVS 1.2.4', attack: 'login with a SQL tautology as the e-mail', send: () => login(SQL_INJECTIONS.tautology, SQL_INJECTIONS.tautology), expected: plain(400) },
-  { ref: 'ASVS 1.2.4', attack: 'login with a DROP TABLE statement as the e-mail', send: () => login(SQL_INJECTIONS.drop, PASSWORD), expected: plain(400) },
-  { ref: 'ASVS 1.2.4', attack: "login with a valid-looking e-mail ending the SQL string (admin'--@…)", send: () => login("admin'--@example.com", SQL_INJECTIONS.tautology), expected: BAD_CREDENTIALS },
   {
     ref: 'ASVS 1.2.4',
-    attack: "login as a real user with a SQL tautology as the password (and the users table survives)",
+    attack: 'login with a SQL tautology as the e-mail',
+    send: () => login(SQL_INJECTIONS.tautology, SQL_INJECTIONS.tautology),
+    expected: plain(400),
+  },
+  {
+    ref: 'ASVS 1.2.4',
+    attack: 'login with a DROP TABLE statement as the e-mail',
+    send: () => login(SQL_INJECTIONS.drop, PASSWORD),
+    expected: plain(400),
+  },
+  {
+    ref: 'ASVS 1.2.4',
+    attack: "login with a valid-looking e-mail ending the SQL string (admin'--@…)",
+    send: () => login("admin'--@example.com", SQL_INJECTIONS.tautology),
+    expected: BAD_CREDENTIALS,
+  },
+  {
+    ref: 'ASVS 1.2.4',
+    attack: 'login as a real user with a SQL tautology as the password (and the users table survives)',
     send: async () => {
       const outcome = await login(aliceEmail, `${SQL_INJECTIONS.tautology} --`);
       expect((await me(aliceToken)).status, 'user.me after the injection').toBe(200);
@@ -513,11 +626,24 @@ const rows: AttackRow[] = [
     ref: 'ASVS 2.4.1, OWASP API4:2023',
     attack: 'a 1 MB password declared in Content-Length: 413 before the body is read',
     // Only 1 KB of the body is sent: a server that read the body before refusing would wait for the rest.
-    send: () => withNoHashing(() => raw('POST', '/trpc/auth.login', sameOrigin(), loginBody(aliceEmail, 'x'.repeat(1024 * 1024)), 1024)),
+    send: () =>
+      withNoHashing(() =>
+        raw('POST', '/trpc/auth.login', sameOrigin(), loginBody(aliceEmail, 'x'.repeat(1024 * 1024)), 1024),
+      ),
     expected: plain(413),
   },
-  { ref: 'NIST SP 800-63B §5.1.1.2', attack: 'password registered in NFC, typed in NFD', send: () => registerThenLogin(CAFE_NFC, CAFE_NFD), expected: ACCEPTED },
-  { ref: 'NIST SP 800-63B §5.1.1.2', attack: 'password registered in NFD, typed in NFC', send: () => registerThenLogin(CAFE_NFD, CAFE_NFC), expected: ACCEPTED },
+  {
+    ref: 'NIST SP 800-63B §5.1.1.2',
+    attack: 'password registered in NFC, typed in NFD',
+    send: () => registerThenLogin(CAFE_NFC, CAFE_NFD),
+    expected: ACCEPTED,
+  },
+  {
+    ref: 'NIST SP 800-63B §5.1.1.2',
+    attack: 'password registered in NFD, typed in NFC',
+    send: () => registerThenLogin(CAFE_NFD, CAFE_NFC),
+    expected: ACCEPTED,
+  },
   {
     ref: 'ASVS 6.3.1, 2.4.1',
     attack: 'a batch of 11 queries (over the maximum of 10)',
@@ -528,8 +654,12 @@ const rows: AttackRow[] = [
     ref: 'ASVS 6.3.1, 2.4.1',
     attack: 'a batch of 11 login guesses in one request',
     send: () => {
-      const guesses = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [i, { email: aliceEmail, password: `guess-${i}` }]));
-      return withNoHashing(() => raw('POST', `/trpc/${Array(11).fill('auth.login').join(',')}?batch=1`, sameOrigin(), JSON.stringify(guesses)));
+      const guesses = Object.fromEntries(
+        Array.from({ length: 11 }, (_, i) => [i, { email: aliceEmail, password: `guess-${i}` }]),
+      );
+      return withNoHashing(() =>
+        raw('POST', `/trpc/${Array(11).fill('auth.login').join(',')}?batch=1`, sameOrigin(), JSON.stringify(guesses)),
+      );
     },
     expected: plain(400),
   },

@@ -38,7 +38,12 @@ test.each(procedures.map(([path, p]) => [path, p._def.type] as const))(
         const url = `${server.url}/trpc/${path}${type === 'query' ? `?input=${encodeURIComponent(json)}` : ''}`;
         const res = await fetch(url, {
           method: type === 'query' ? 'GET' : 'POST',
-          headers: { origin: server.config.appOrigin, 'content-type': 'application/json', cookie, 'x-forwarded-for': '2001:db8:f::1' },
+          headers: {
+            origin: server.config.appOrigin,
+            'content-type': 'application/json',
+            cookie,
+            'x-forwarded-for': '2001:db8:f::1',
+          },
           body: type === 'query' ? undefined : json,
           signal: AbortSignal.timeout(5_000),
         });

@@ -7,7 +7,8 @@ import { createUser } from '../helpers/users.ts';
 
 test('debug logs name the rejection reason (jose code and claim) and never the token', async () => {
   const lines: string[] = [];
-  const record = (message: string, details?: Record<string, unknown>) => lines.push(`${message} ${JSON.stringify(details)}`);
+  const record = (message: string, details?: Record<string, unknown>) =>
+    lines.push(`${message} ${JSON.stringify(details)}`);
   const logger: Logger = { debug: record, info: record, warn: record, error: record };
   const clock = createClock();
   const server = await startServer({ logger, clock, vars: { LOG_LEVEL: 'debug' } });
@@ -22,8 +23,12 @@ test('debug logs name the rejection reason (jose code and claim) and never the t
     client.setCookie(ACCESS_COOKIE, `${header}.${payload}.${tampered}`);
     await client.query('user.me');
 
-    expect(lines).toContainEqual(expect.stringMatching(/access token refused .*"code":"expired_token","reason":"ERR_JWT_EXPIRED exp"/));
-    expect(lines).toContainEqual(expect.stringMatching(/"code":"invalid_token","reason":"ERR_JWS_SIGNATURE_VERIFICATION_FAILED"/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/access token refused .*"code":"expired_token","reason":"ERR_JWT_EXPIRED exp"/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/"code":"invalid_token","reason":"ERR_JWS_SIGNATURE_VERIFICATION_FAILED"/),
+    );
     for (const line of lines) expect(line).not.toContain(signature.slice(0, 20));
   } finally {
     await server.close();

@@ -10,7 +10,10 @@ import { queryClient } from './query-client.ts';
 
 export const trpcClient = createTRPCClient<AppRouter>({
   links: [
-    refreshLink({ refresh: refreshSession, onSessionEnded: () => endSession('Your session ended, please sign in again.') }),
+    refreshLink({
+      refresh: refreshSession,
+      onSessionEnded: () => endSession('Your session ended, please sign in again.'),
+    }),
     splitLink({
       condition: (op) => op.path.startsWith('auth.'),
       true: httpLink({ url: '/trpc' }),

@@ -53,7 +53,16 @@ function forgerFor(server: Server, genuineToken: string, now: () => Date = () =>
   const { jwt } = server.config;
   const claims = (): Claims => {
     const iat = epochSeconds(now());
-    return { iss: jwt.issuer, aud: jwt.audience, sub, sid, role: 'user', iat, exp: iat + jwt.accessTokenTtl, jti: randomBytes(16).toString('base64url') };
+    return {
+      iss: jwt.issuer,
+      aud: jwt.audience,
+      sub,
+      sid,
+      role: 'user',
+      iat,
+      exp: iat + jwt.accessTokenTtl,
+      jti: randomBytes(16).toString('base64url'),
+    };
   };
   return {
     sub: sub as string,
@@ -181,22 +190,40 @@ const unsecured = (f: Forger, header: Claims) => `${json64({ alg: 'none', ...hea
 test.each<[string, (f: Forger) => string | Promise<string>]>([
   // Algorithm confusion
   ['alg "none" (jose UnsecuredJWT, same claims)', (f) => new UnsecuredJWT(f.claims()).encode()],
-  ['alg "none" with the genuine typ and kid', (f) => unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) })],
-  ['alg "none" but a signature left on', (f) => `${unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) })}${genuine.split('.')[2]}`],
-  ['HS512 signed with the right key (only HS256 is allowed)', (f) => f.forge({ header: { alg: 'HS512' }, hash: 'sha512' })],
-  ['HS256 keyed with the secret as UTF-8 text instead of its bytes', (f) => f.forge({ key: Buffer.from(server.config.jwt.secret, 'utf8') })],
+  [
+    'alg "none" with the genuine typ and kid',
+    (f) => unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) }),
+  ],
+  [
+    'alg "none" but a signature left on',
+    (f) => `${unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) })}${genuine.split('.')[2]}`,
+  ],
+  [
+    'HS512 signed with the right key (only HS256 is allowed)',
+    (f) => f.forge({ header: { alg: 'HS512' }, hash: 'sha512' }),
+  ],
+  [
+    'HS256 keyed with the secret as UTF-8 text instead of its bytes',
+    (f) => f.forge({ key: Buffer.from(server.config.jwt.secret, 'utf8') }),
+  ],
   // Tampering with a genuine token
   ['the role changed to admin, original signature kept', () => tamper(genuine, { role: 'admin' })],
   ['exp pushed a day later, original signature kept', () => tamper(genuine, { exp: decodeJwt(genuine).exp! + 86_400 })],
-  ['sub changed to another id, original signature kept', () => tamper(genuine, { sub: randomBytes(16).toString('base64url') })],
+  [
+    'sub changed to another id, original signature kept',
+    () => tamper(genuine, { sub: randomBytes(16).toString('base64url') }),
+  ],
   ['the signature stripped', () => `${genuine.split('.').slice(0, 2).join('.')}.`],
   ['the signature of another token', (f) => `${genuine.split('.').slice(0, 2).join('.')}.${f.forge().split('.')[2]}`],
-  ['a flipped signature byte', () => {
-    const [h, p, s] = genuine.split('.') as [string, string, string];
-    const bytes = Buffer.from(s, 'base64url');
-    bytes[0]! ^= 1;
-    return `${h}.${p}.${bytes.toString('base64url')}`;
-  }],
+  [
+    'a flipped signature byte',
+    () => {
+      const [h, p, s] = genuine.split('.') as [string, string, string];
+      const bytes = Buffer.from(s, 'base64url');
+      bytes[0]! ^= 1;
+      return `${h}.${p}.${bytes.toString('base64url')}`;
+    },
+  ],
 ])('refuses %s with 401 invalid_token', async (_name, make) => {
   expect(outcome(await meWith(alice.client, await make(forger)))).toEqual(refused(server, 'invalid_token'));
 });
@@ -206,7 +233,10 @@ test.each<[string, Forgery | (() => Forgery)]>([
   ['another issuer', { claims: { iss: 'https://evil.example.com' } }],
   ['the issuer with a trailing slash', () => ({ claims: { iss: `${server.config.jwt.issuer}/` } })],
   ['the audience of another service', { claims: { aud: 'https://billing.example.com' } }],
-  ['an audience list naming only other services', { claims: { aud: ['https://billing.example.com', 'https://mail.example.com'] } }],
+  [
+    'an audience list naming only other services',
+    { claims: { aud: ['https://billing.example.com', 'https://mail.example.com'] } },
+  ],
   ['no aud', { claims: { aud: undefined } }],
   ['no iss', { claims: { iss: undefined } }],
   // Required claims and times
@@ -242,7 +272,9 @@ test.each<[string, string]>([
   ['a JSON array', json64([1, 2, 3])],
   ['a JSON string', json64('claims')],
 ])('refuses a correctly signed token whose payload is %s: 401 invalid_token', async (_name, payload) => {
-  expect(outcome(await meWith(alice.client, forger.forgeRawPayload(payload)))).toEqual(refused(server, 'invalid_token'));
+  expect(outcome(await meWith(alice.client, forger.forgeRawPayload(payload)))).toEqual(
+    refused(server, 'invalid_token'),
+  );
 });
 
 // --- Size ------------------------------------------------------------------------
@@ -271,7 +303,9 @@ test('refuses a correctly signed token of 4097 characters or more with 401 inval
     const token = tokenOfLength(length);
     // Still well under Node's 16 KB header limit: the refusal is the server's, not the parser's.
     expect(token.length).toBeLessThan(16 * 1024 - 1024);
-    expect(outcome(await meWith(alice.client, token)), `${length} characters`).toEqual(refused(server, 'invalid_token'));
+    expect(outcome(await meWith(alice.client, token)), `${length} characters`).toEqual(
+      refused(server, 'invalid_token'),
+    );
   }
 });
 
@@ -298,7 +332,12 @@ test.each<[string, string]>([
 
 test('with no access cookie, user.me is 401 missing_token with a bare Bearer challenge', async () => {
   const anonymous = createClient(server.url, server.config.appOrigin);
-  const expected = { status: 401, authError: 'missing_token', message: 'Sign in to continue', wwwAuthenticate: `Bearer realm="${realmOf(server)}"` };
+  const expected = {
+    status: 401,
+    authError: 'missing_token',
+    message: 'Sign in to continue',
+    wwwAuthenticate: `Bearer realm="${realmOf(server)}"`,
+  };
   expect(outcome(await anonymous.query('user.me'))).toEqual(expected);
 
   // The same for a signed-in client that lost the cookie, or holds an empty one.
@@ -407,9 +446,18 @@ test('the previous key is retired by itself: a token it signed after the restart
 
 test.each<[string, (keys: { current: string; previous: string; retired: string }) => Forgery]>([
   ['signed with a retired third key (and its kid)', ({ retired }) => ({ secret: retired })],
-  ['whose kid names the current key but signed with the previous key', ({ current, previous }) => ({ secret: previous, header: { kid: kidOf(current) } })],
-  ['whose kid names the previous key but signed with the current key', ({ current, previous }) => ({ secret: current, header: { kid: kidOf(previous) } })],
-  ['signed with the retired key under the current kid', ({ current, retired }) => ({ secret: retired, header: { kid: kidOf(current) } })],
+  [
+    'whose kid names the current key but signed with the previous key',
+    ({ current, previous }) => ({ secret: previous, header: { kid: kidOf(current) } }),
+  ],
+  [
+    'whose kid names the previous key but signed with the current key',
+    ({ current, previous }) => ({ secret: current, header: { kid: kidOf(previous) } }),
+  ],
+  [
+    'signed with the retired key under the current kid',
+    ({ current, retired }) => ({ secret: retired, header: { kid: kidOf(current) } }),
+  ],
 ])('with key rotation, refuses a token %s: 401 invalid_token', async (_name, forgery) => {
   const { server: s, client, current, previous, f } = await rotatedServer();
   const token = f.forge(forgery({ current, previous, retired: randomSecret() }));

@@ -26,12 +26,24 @@ test('sign-up and sign-in record who, which session, from where and with what', 
   const { server } = await start();
   const { user, email } = await createUser(server);
   const ip = '2001:db8:1:2::1';
-  await createClient(server.url, server.config.appOrigin, undefined, ip).mutate('auth.login', { email, password: 'wrong password' });
-  await createClient(server.url, server.config.appOrigin, undefined, ip).mutate('auth.login', { email, password: PASSWORD });
+  await createClient(server.url, server.config.appOrigin, undefined, ip).mutate('auth.login', {
+    email,
+    password: 'wrong password',
+  });
+  await createClient(server.url, server.config.appOrigin, undefined, ip).mutate('auth.login', {
+    email,
+    password: PASSWORD,
+  });
   const [signUp, failure, success] = eventsOf(server);
   expect(signUp).toMatchObject({ type: 'sign_up', outcome: 'success', userId: user.id, userAgent: 'test-client' });
   expect(signUp?.sessionId).toBeTruthy();
-  expect(failure).toMatchObject({ type: 'login', outcome: 'failure', userId: null, ip: '2001:db8:1:2::/64', detail: `email=${email}` });
+  expect(failure).toMatchObject({
+    type: 'login',
+    outcome: 'failure',
+    userId: null,
+    ip: '2001:db8:1:2::/64',
+    detail: `email=${email}`,
+  });
   expect(success).toMatchObject({ type: 'login', outcome: 'success', userId: user.id, ip: '2001:db8:1:2::/64' });
 });
 
@@ -110,7 +122,8 @@ test('admin.auditEvents pages newest first and filters by type and user; others 
   const first = (await admin.query<Page>('admin.auditEvents', { limit: 2 })).body.result!.data;
   expect(first.events).toHaveLength(2);
   expect(first.events[0]!.id).toBeGreaterThan(first.events[1]!.id);
-  const second = (await admin.query<Page>('admin.auditEvents', { limit: 2, before: first.nextCursor })).body.result!.data;
+  const second = (await admin.query<Page>('admin.auditEvents', { limit: 2, before: first.nextCursor })).body.result!
+    .data;
   expect(second.events[0]!.id).toBeLessThan(first.events[1]!.id);
 
   const logins = (await admin.query<Page>('admin.auditEvents', { type: 'login', userId: target.id })).body.result!.data;

@@ -17,74 +17,81 @@ const SESSIONS = 40;
 const ROUNDS = 4;
 const ORIGIN = 'http://localhost:5173';
 
-test('hundreds of racing refreshes on two processes: no errors, one live token per session, intact chains', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'concurrency-'));
-  writeFileSync(
-    join(dir, '.env'),
-    `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nDATABASE_URL=app.db\nTRUST_PROXY=1\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\nLOG_LEVEL=info\n`,
-  );
-  const servers = [spawnScript('server/main.ts', dir, { PORT: '0' }), spawnScript('server/main.ts', dir, { PORT: '0' })];
-  try {
-    const urls = (await Promise.all(servers.map((s) => s.url))) as string[];
-    expect(urls.every(Boolean), servers.map((s) => s.output()).join('\n')).toBe(true);
-
-    // One device per session, each holding its refresh token like a browser would.
-    const devices = await Promise.all(
-      Array.from({ length: SESSIONS }, async (_, i) => {
-        const ip = randomIp();
-        const client = createClient(urls[i % 2]!, ORIGIN, undefined, ip);
-        const res = await client.mutate('auth.register', { email: `race-${i}@example.com`, password: PASSWORD });
-        expect(res.status).toBe(200);
-        return { ip, token: client.cookie(REFRESH_COOKIE)! };
-      }),
+test(
+  'hundreds of racing refreshes on two processes: no errors, one live token per session, intact chains',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'concurrency-'));
+    writeFileSync(
+      join(dir, '.env'),
+      `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nDATABASE_URL=app.db\nTRUST_PROXY=1\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\nLOG_LEVEL=info\n`,
     );
+    const servers = [
+      spawnScript('server/main.ts', dir, { PORT: '0' }),
+      spawnScript('server/main.ts', dir, { PORT: '0' }),
+    ];
+    try {
+      const urls = (await Promise.all(servers.map((s) => s.url))) as string[];
+      expect(urls.every(Boolean), servers.map((s) => s.output()).join('\n')).toBe(true);
 
-    const statuses: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      // Two tabs per device refresh at the same moment, one through each process.
-      await Promise.all(
-        devices.map(async (device) => {
-          const tabs = urls.map((url) => {
-            const tab = createClient(url, ORIGIN, undefined, device.ip);
-            tab.setCookie(REFRESH_COOKIE, device.token, REFRESH_COOKIE_PATH);
-            return tab;
-          });
-          const results = await Promise.all(tabs.map((tab) => tab.mutate('auth.refresh')));
-          statuses.push(...results.map((r) => r.status));
-          const rotated = tabs.map((tab) => tab.cookie(REFRESH_COOKIE)).find((t) => t && t !== device.token);
-          if (rotated) device.token = rotated;
+      // One device per session, each holding its refresh token like a browser would.
+      const devices = await Promise.all(
+        Array.from({ length: SESSIONS }, async (_, i) => {
+          const ip = randomIp();
+          const client = createClient(urls[i % 2]!, ORIGIN, undefined, ip);
+          const res = await client.mutate('auth.register', { email: `race-${i}@example.com`, password: PASSWORD });
+          expect(res.status).toBe(200);
+          return { ip, token: client.cookie(REFRESH_COOKIE)! };
         }),
       );
-    }
-    expect(statuses).toHaveLength(SESSIONS * ROUNDS * 2);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
-  } finally {
-    for (const server of servers) server.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exitCode));
-  }
-  for (const server of servers) expect(server.output()).not.toMatch(/SQLITE_BUSY|failed/);
 
-  const db = openDatabase(join(dir, 'app.db'));
-  const allSessions = db.select().from(sessions).all();
-  const tokens = db.select().from(refreshTokens).all();
-  db.$client.close();
-  expect(allSessions).toHaveLength(SESSIONS);
-  for (const session of allSessions) {
-    expect(session.revokedAt, 'no race looked like reuse').toBeNull();
-    const chain = tokens.filter((t) => t.sessionId === session.id);
-    const live = chain.filter((t) => t.usedAt === null);
-    expect(live).toHaveLength(1);
-    // Walk from the first token along replacedById: it must visit every token and end at the live one.
-    const byId = new Map(chain.map((t) => [t.id, t]));
-    const successors = new Set(chain.map((t) => t.replacedById));
-    let current = chain.find((t) => !successors.has(t.id));
-    let visited = 0;
-    while (current?.replacedById) {
-      visited++;
-      current = byId.get(current.replacedById);
+      const statuses: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        // Two tabs per device refresh at the same moment, one through each process.
+        await Promise.all(
+          devices.map(async (device) => {
+            const tabs = urls.map((url) => {
+              const tab = createClient(url, ORIGIN, undefined, device.ip);
+              tab.setCookie(REFRESH_COOKIE, device.token, REFRESH_COOKIE_PATH);
+              return tab;
+            });
+            const results = await Promise.all(tabs.map((tab) => tab.mutate('auth.refresh')));
+            statuses.push(...results.map((r) => r.status));
+            const rotated = tabs.map((tab) => tab.cookie(REFRESH_COOKIE)).find((t) => t && t !== device.token);
+            if (rotated) device.token = rotated;
+          }),
+        );
+      }
+      expect(statuses).toHaveLength(SESSIONS * ROUNDS * 2);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    } finally {
+      for (const server of servers) server.child.kill('SIGTERM');
+      await Promise.all(servers.map((s) => s.exitCode));
     }
-    expect(visited + 1).toBe(chain.length);
-    expect(current?.id).toBe(live[0]?.id);
-    expect(chain.length).toBe(ROUNDS + 1);
-  }
-});
+    for (const server of servers) expect(server.output()).not.toMatch(/SQLITE_BUSY|failed/);
+
+    const db = openDatabase(join(dir, 'app.db'));
+    const allSessions = db.select().from(sessions).all();
+    const tokens = db.select().from(refreshTokens).all();
+    db.$client.close();
+    expect(allSessions).toHaveLength(SESSIONS);
+    for (const session of allSessions) {
+      expect(session.revokedAt, 'no race looked like reuse').toBeNull();
+      const chain = tokens.filter((t) => t.sessionId === session.id);
+      const live = chain.filter((t) => t.usedAt === null);
+      expect(live).toHaveLength(1);
+      // Walk from the first token along replacedById: it must visit every token and end at the live one.
+      const byId = new Map(chain.map((t) => [t.id, t]));
+      const successors = new Set(chain.map((t) => t.replacedById));
+      let current = chain.find((t) => !successors.has(t.id));
+      let visited = 0;
+      while (current?.replacedById) {
+        visited++;
+        current = byId.get(current.replacedById);
+      }
+      expect(visited + 1).toBe(chain.length);
+      expect(current?.id).toBe(live[0]?.id);
+      expect(chain.length).toBe(ROUNDS + 1);
+    }
+  },
+);

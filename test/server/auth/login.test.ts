@@ -6,7 +6,7 @@ import { users } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { createClient, randomIp } from '../../helpers/client.ts';
-import { startServer } from '../../helpers/server.ts';
+import { startServer, withServer } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -74,7 +74,11 @@ test('register signs in, stores a normalised e-mail and an argon2id hash, and re
   expect(user.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
   expect(client.cookie(ACCESS_COOKIE)).toBeDefined();
   expect(client.cookie(REFRESH_COOKIE)).toBeDefined();
-  const [row] = server.db.select().from(users).where(eq(users.id, user.id as string)).all();
+  const [row] = server.db
+    .select()
+    .from(users)
+    .where(eq(users.id, user.id as string))
+    .all();
   expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
   // Signs in with any casing of the address.
   const login = await newClient().mutate('auth.login', { email: 'GRACE.HOPPER@example.com', password: PASSWORD });
@@ -119,9 +123,15 @@ test('composed, decomposed and compatibility spellings of a password are the sam
 
 test('password length counts characters after normalisation, not UTF-16 units', async () => {
   // Four é written as e + combining accent: 8 UTF-16 units, 4 characters.
-  const res = await newClient().mutate('auth.register', { email: 'short-unicode@example.com', password: 'e\u0301'.repeat(4) });
+  const res = await newClient().mutate('auth.register', {
+    email: 'short-unicode@example.com',
+    password: 'e\u0301'.repeat(4),
+  });
   expect(res.status).toBe(400);
-  const emoji = await newClient().mutate('auth.register', { email: 'emoji@example.com', password: '\u{1F510}'.repeat(8) });
+  const emoji = await newClient().mutate('auth.register', {
+    email: 'emoji@example.com',
+    password: '\u{1F510}'.repeat(8),
+  });
   expect(emoji.status).toBe(200);
 });
 
@@ -144,9 +154,8 @@ test('an old, cheaper hash is upgraded on the next successful sign-in', async ()
   }
 });
 
-test('repeated failures on one account from one address get 429 with Retry-After, known e-mail or not', async () => {
-  const limited = await startServer();
-  try {
+test('repeated failures on one account from one address get 429 with Retry-After, known e-mail or not', () =>
+  withServer({}, async (limited) => {
     const { email } = await createUser(limited);
     const attacker = randomIp();
     for (const target of [email, 'never-registered@example.com']) {
@@ -164,58 +173,48 @@ test('repeated failures on one account from one address get 429 with Retry-After
     // ...but the attacker cannot lock the owner out from elsewhere.
     const owner = createClient(limited.url, limited.config.appOrigin);
     expect((await owner.mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
-  } finally {
-    await limited.close();
-  }
-});
+  }));
 
-test('one address trying many accounts is limited too', async () => {
-  const limited = await startServer();
-  try {
+test('one address trying many accounts is limited too', () =>
+  withServer({}, async (limited) => {
     const client = createClient(limited.url, limited.config.appOrigin);
     const statuses: number[] = [];
     for (let i = 0; i <= RATE_LIMITS.passwordPerIp.points; i++) {
-      statuses.push((await client.mutate('auth.login', { email: `spray-${i}@example.com`, password: 'Summer2026!' })).status);
+      statuses.push(
+        (await client.mutate('auth.login', { email: `spray-${i}@example.com`, password: 'Summer2026!' })).status,
+      );
     }
     expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
-  } finally {
-    await limited.close();
-  }
-});
+  }));
 
-test('one address registering many accounts is limited', async () => {
-  const limited = await startServer();
-  try {
+test('one address registering many accounts is limited', () =>
+  withServer({}, async (limited) => {
     const client = createClient(limited.url, limited.config.appOrigin);
     const statuses: number[] = [];
     for (let i = 0; i <= RATE_LIMITS.registerPerIp.points; i++) {
-      statuses.push((await client.mutate('auth.register', { email: `bulk-${i}@example.com`, password: PASSWORD })).status);
+      statuses.push(
+        (await client.mutate('auth.register', { email: `bulk-${i}@example.com`, password: PASSWORD })).status,
+      );
     }
     expect(statuses.slice(0, -1).every((s) => s === 200)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
-  } finally {
-    await limited.close();
-  }
-});
+  }));
 
-test('addresses in one IPv6 /64 share a limit', async () => {
-  const limited = await startServer();
-  try {
+test('addresses in one IPv6 /64 share a limit', () =>
+  withServer({}, async (limited) => {
     const statuses: number[] = [];
     for (let i = 0; i <= RATE_LIMITS.passwordPerIpAndAccount.points; i++) {
       const client = createClient(limited.url, limited.config.appOrigin, undefined, `2001:db8:aaaa:bbbb::${i + 1}`);
-      statuses.push((await client.mutate('auth.login', { email: 'v6@example.com', password: 'wrong password' })).status);
+      statuses.push(
+        (await client.mutate('auth.login', { email: 'v6@example.com', password: 'wrong password' })).status,
+      );
     }
     expect(statuses.at(-1)).toBe(429);
-  } finally {
-    await limited.close();
-  }
-});
+  }));
 
-test('calls inside one batch count one by one against the limit', async () => {
-  const limited = await startServer();
-  try {
+test('calls inside one batch count one by one against the limit', () =>
+  withServer({}, async (limited) => {
     const n = RATE_LIMITS.passwordPerIpAndAccount.points + 1;
     const paths = Array.from({ length: n }, () => 'auth.login').join(',');
     const input = Object.fromEntries(
@@ -226,28 +225,23 @@ test('calls inside one batch count one by one against the limit', async () => {
       headers: { origin: limited.config.appOrigin, 'content-type': 'application/json' },
       body: JSON.stringify(input),
     });
-    const codes = ((await res.json()) as { error: { data: { httpStatus: number } } }[]).map((r) => r.error.data.httpStatus);
+    const codes = ((await res.json()) as { error: { data: { httpStatus: number } } }[]).map(
+      (r) => r.error.data.httpStatus,
+    );
     expect(codes.filter((c) => c === 429)).toHaveLength(1);
     expect(res.headers.get('retry-after')).not.toBeNull();
-  } finally {
-    await limited.close();
-  }
-});
+  }));
 
-test('refreshes from one address are limited', async () => {
-  const limited = await startServer();
-  try {
+test('refreshes from one address are limited', () =>
+  withServer({}, async (limited) => {
     const client = createClient(limited.url, limited.config.appOrigin);
     let last = 0;
     for (let i = 0; i <= RATE_LIMITS.refreshPerIp.points; i++) last = (await client.mutate('auth.refresh')).status;
     expect(last).toBe(429);
-  } finally {
-    await limited.close();
-  }
-});
+  }));
 
 test('login with SQL-injection strings is a plain 401 or 400, never a 500', async () => {
-  for (const email of ["' OR 1=1 --@example.com", 'a@example.com\' OR \'1\'=\'1']) {
+  for (const email of ["' OR 1=1 --@example.com", "a@example.com' OR '1'='1"]) {
     const res = await newClient().mutate('auth.login', { email, password: "' OR ''='" });
     expect([400, 401]).toContain(res.status);
   }

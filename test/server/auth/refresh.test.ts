@@ -104,7 +104,11 @@ test('within the grace window a just-rotated token gets an access token but no n
   expect((await otherTab.query('user.me')).status).toBe(200);
   // The session lives on, with exactly one live refresh token.
   expect((await client.mutate('auth.refresh')).status).toBe(200);
-  const live = server.db.select().from(refreshTokens).all().filter((t) => !t.usedAt);
+  const live = server.db
+    .select()
+    .from(refreshTokens)
+    .all()
+    .filter((t) => !t.usedAt);
   expect(live).toHaveLength(1);
 });
 
@@ -114,7 +118,11 @@ test('two concurrent refreshes with the same token leave one live successor and 
   const tabs = [clientWith(server, { refresh: token }), clientWith(server, { refresh: token })];
   const results = await Promise.all(tabs.map((tab) => tab.mutate('auth.refresh')));
   expect(results.map((r) => r.status)).toEqual([200, 200]);
-  const live = server.db.select().from(refreshTokens).all().filter((t) => !t.usedAt);
+  const live = server.db
+    .select()
+    .from(refreshTokens)
+    .all()
+    .filter((t) => !t.usedAt);
   expect(live).toHaveLength(1);
   const [session] = server.db.select().from(sessions).all();
   expect(session?.revokedAt).toBeNull();

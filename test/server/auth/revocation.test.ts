@@ -27,7 +27,9 @@ function replay(server: Server, accessToken: string) {
 function expectRefused(res: Awaited<ReturnType<typeof replay>>, authError: string) {
   expect(res.status).toBe(401);
   expect(res.body.error?.data.authError).toBe(authError);
-  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]+"$/);
+  expect(res.headers.get('www-authenticate')).toMatch(
+    /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]+"$/,
+  );
 }
 
 test('after logout the access token is refused at once', async () => {
@@ -56,18 +58,27 @@ test('a password change ends every other session at once and keeps this one', as
   const { client, email } = await createUser(server);
   const phone = createClient(server.url, server.config.appOrigin);
   await phone.mutate('auth.login', { email, password: PASSWORD });
-  const res = await client.mutate('auth.changePassword', { currentPassword: PASSWORD, newPassword: 'a new strong password' });
+  const res = await client.mutate('auth.changePassword', {
+    currentPassword: PASSWORD,
+    newPassword: 'a new strong password',
+  });
   expect(res.status).toBe(200);
   expect(res.body.result?.data).toEqual({ endedSessions: 1 });
   expectRefused(await phone.query('user.me'), 'revoked_session');
   expect((await client.query('user.me')).status).toBe(200);
-  expect((await createClient(server.url, server.config.appOrigin).mutate('auth.login', { email, password: PASSWORD })).status).toBe(401);
+  expect(
+    (await createClient(server.url, server.config.appOrigin).mutate('auth.login', { email, password: PASSWORD }))
+      .status,
+  ).toBe(401);
 });
 
 test('a wrong current password changes nothing', async () => {
   const server = await start();
   const { client } = await createUser(server);
-  const res = await client.mutate('auth.changePassword', { currentPassword: 'not my password', newPassword: 'a new strong password' });
+  const res = await client.mutate('auth.changePassword', {
+    currentPassword: 'not my password',
+    newPassword: 'a new strong password',
+  });
   expect(res.status).toBe(400);
   expect(res.body.error?.message).toBe('The current password is not correct');
 });

@@ -30,7 +30,9 @@ test('sign-in sets both tokens only as HttpOnly, Secure, SameSite=Strict cookies
   expect(maxAge).toBeLessThanOrEqual(server.config.jwt.refreshTokenTtl);
   const refreshValue = /^__Secure-refresh_token=([^;]+)/.exec(refresh!)?.[1];
   expect(refresh).toMatch(
-    new RegExp(`^${REFRESH_COOKIE}=${refreshValue}; Max-Age=\\d+; Path=${REFRESH_COOKIE_PATH}; HttpOnly; Secure; SameSite=Strict$`),
+    new RegExp(
+      `^${REFRESH_COOKIE}=${refreshValue}; Max-Age=\\d+; Path=${REFRESH_COOKIE_PATH}; HttpOnly; Secure; SameSite=Strict$`,
+    ),
   );
   expect(refresh).not.toMatch(/Domain=/i);
   const body = await res.text();
@@ -55,13 +57,23 @@ test.each([
   ['another origin', { origin: 'https://evil.example', 'content-type': 'application/json' }],
   ['no Origin header', { 'content-type': 'application/json' }],
   ['the null origin (sandboxed frame)', { origin: 'null', 'content-type': 'application/json' }],
-  ['Sec-Fetch-Site: cross-site (with our Origin)', { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }],
-  ['Sec-Fetch-Site: same-site (with our Origin)', { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' }],
+  [
+    'Sec-Fetch-Site: cross-site (with our Origin)',
+    { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+  ],
+  [
+    'Sec-Fetch-Site: same-site (with our Origin)',
+    { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' },
+  ],
 ])('a state-changing request from %s is refused with 403 before any procedure runs', async (_, headers) => {
   const { client } = await createUser(server);
   // Sec-Fetch-Site rows carry our own Origin, so only that header can refuse them.
   const origin: Record<string, string> = 'sec-fetch-site' in headers ? { origin: server.config.appOrigin } : {};
-  const res = await post('auth.logout', { ...origin, ...(headers as Record<string, string>), cookie: `${ACCESS_COOKIE}=${client.cookie(ACCESS_COOKIE)}` });
+  const res = await post('auth.logout', {
+    ...origin,
+    ...(headers as Record<string, string>),
+    cookie: `${ACCESS_COOKIE}=${client.cookie(ACCESS_COOKIE)}`,
+  });
   expect(res.status).toBe(403);
   expect(((await res.json()) as { error: { data: { code: string } } }).error.data.code).toBe('FORBIDDEN');
   // The session was not ended: the request never reached auth.logout.
@@ -72,7 +84,11 @@ test('a cross-site multipart form posting to auth.logout is refused', async () =
   const { client } = await createUser(server);
   const form = new FormData();
   form.set('x', '1');
-  const res = await post('auth.logout', { origin: 'https://evil.example', cookie: `${ACCESS_COOKIE}=${client.cookie(ACCESS_COOKIE)}` }, form);
+  const res = await post(
+    'auth.logout',
+    { origin: 'https://evil.example', cookie: `${ACCESS_COOKIE}=${client.cookie(ACCESS_COOKIE)}` },
+    form,
+  );
   expect(res.status).toBe(403);
   expect((await client.query('user.me')).status).toBe(200);
 });
@@ -94,7 +110,11 @@ test('same-origin JSON with Sec-Fetch-Site: same-origin passes', async () => {
   const { email } = await createUser(server);
   const res = await post(
     'auth.login',
-    { origin: server.config.appOrigin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json; charset=utf-8' },
+    {
+      origin: server.config.appOrigin,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/json; charset=utf-8',
+    },
     JSON.stringify({ email, password: PASSWORD }),
   );
   expect(res.status).toBe(200);
@@ -104,7 +124,11 @@ test('streaming batch responses are refused: they would send headers before cook
   const { email } = await createUser(server);
   const streaming: Record<string, string>[] = [{ 'trpc-accept': 'application/jsonl' }, { accept: 'application/jsonl' }];
   for (const header of streaming) {
-    const res = await post('auth.login?batch=1', { origin: server.config.appOrigin, 'content-type': 'application/json', ...header }, JSON.stringify({ 0: { email, password: PASSWORD } }));
+    const res = await post(
+      'auth.login?batch=1',
+      { origin: server.config.appOrigin, 'content-type': 'application/json', ...header },
+      JSON.stringify({ 0: { email, password: PASSWORD } }),
+    );
     expect(res.status).toBe(400);
   }
 });

@@ -23,7 +23,15 @@ export function ChangePasswordPage() {
         <label htmlFor={ids.current}>Current password</label>
         <input id={ids.current} name="currentPassword" type="password" autoComplete="current-password" required />
         <label htmlFor={ids.next}>New password</label>
-        <input id={ids.next} name="newPassword" type="password" autoComplete="new-password" minLength={8} maxLength={256} required />
+        <input
+          id={ids.next}
+          name="newPassword"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          maxLength={256}
+          required
+        />
         <ErrorMessage error={change.error} />
         <button type="submit" disabled={change.isPending}>
           Change password
@@ -31,8 +39,8 @@ export function ChangePasswordPage() {
       </form>
       {change.isSuccess && (
         <p role="status">
-          Password changed. {change.data.endedSessions} other session{change.data.endedSessions === 1 ? ' was' : 's were'} signed
-          out.
+          Password changed. {change.data.endedSessions} other session
+          {change.data.endedSessions === 1 ? ' was' : 's were'} signed out.
         </p>
       )}
     </>

@@ -57,7 +57,8 @@ export function SessionsPage() {
       </button>
       {revokeOthers.isSuccess && (
         <p role="status">
-          Signed out of {revokeOthers.data.endedSessions} other session{revokeOthers.data.endedSessions === 1 ? '' : 's'}.
+          Signed out of {revokeOthers.data.endedSessions} other session
+          {revokeOthers.data.endedSessions === 1 ? '' : 's'}.
         </p>
       )}
     </>
