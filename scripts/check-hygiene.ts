@@ -19,7 +19,12 @@ const SECRET_PATTERNS: [string, RegExp][] = [
 const SKIPPED = /(^|\/)(package-lock\.json|.*\.(png|ico|woff2?))$/;
 
 const problems: string[] = [];
-const files = execFileSync('git', ['ls-files', '-z'], { cwd: args.repo, encoding: 'utf8' }).split('\0').filter(Boolean);
+// A fresh degit copy has no repository yet: nothing is tracked, so there is nothing to check.
+const isRepository = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: args.repo }).status === 0;
+if (!isRepository) console.warn('Not a git repository: the tracked-file checks are skipped.');
+const files = isRepository
+  ? execFileSync('git', ['ls-files', '-z'], { cwd: args.repo, encoding: 'utf8' }).split('\0').filter(Boolean)
+  : [];
 
 for (const file of files) {
   if (/(^|\/)\.env(\..+)?$/.test(file) && !file.endsWith('.env.example')) {
