@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, parseConfig, readEnvironment } from '../server/env.ts';
-import { randomSecret } from './helpers/config.ts';
+import { ConfigError, parseConfig, readEnvironment } from '../../server/env.ts';
+import { randomSecret } from '../helpers/config.ts';
 
 function problemsOf(vars: Record<string, string | undefined>): string[] {
   try {

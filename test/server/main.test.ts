@@ -6,8 +6,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { randomSecret } from './helpers/config.ts';
-import { ROOT, freePort, isListening, spawnScript } from './helpers/server.ts';
+import { randomSecret } from '../helpers/config.ts';
+import { ROOT, freePort, isListening, spawnScript } from '../helpers/server.ts';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'boot-'));
 
