@@ -8,9 +8,14 @@ import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { ROOT, spawnScript } from '../helpers/server.ts';
 
-// Build once, from the current sources, before either script runs.
+// Build once, from the current sources, before either script runs. Vitest sets
+// NODE_ENV=test, and Vite would keep it and bundle React's development build.
 beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('npm', ['run', 'build'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }, 120_000);
 
 test('the benchmark runs end to end and reports every figure', { timeout: 120_000 }, async () => {
