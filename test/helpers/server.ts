@@ -2,6 +2,7 @@
 // as a child process (for boot and shutdown behaviour).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, connect, createServer } from 'node:net';
+import { afterEach } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { type Db, openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
@@ -127,4 +128,22 @@ export async function withServer<T>(
   } finally {
     await server.close();
   }
+}
+
+/**
+ * A `startServer` whose servers are closed after each test of the calling file.
+ * Databases stay open when tests restart a server on the same one.
+ *
+ * @example const start = startServersPerTest(); const server = await start({ clock });
+ */
+export function startServersPerTest({ closeDatabase = true } = {}) {
+  const servers: Awaited<ReturnType<typeof startServer>>[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close({ closeDatabase })));
+  });
+  return async (options: Parameters<typeof startServer>[0] = {}) => {
+    const server = await startServer(options);
+    servers.push(server);
+    return server;
+  };
 }

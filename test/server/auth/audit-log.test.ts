@@ -1,23 +1,18 @@
 // The security audit log: every flow writes the events an auditor expects, with who,
 // from where and how it went, and never a password or token.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { auditEvents } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { createClient } from '../../helpers/client.ts';
-import { createClock, startServer } from '../../helpers/server.ts';
+import { createClock, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
-type Server = Awaited<ReturnType<typeof startServer>>;
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+type Server = Awaited<ReturnType<typeof start>>['server'];
+const startServer = startServersPerTest();
 async function start(vars: Record<string, string> = {}) {
   const clock = createClock();
-  const server = await startServer({ vars, clock });
-  servers.push(server);
-  return { server, clock };
+  return { server: await startServer({ vars, clock }), clock };
 }
 const eventsOf = (server: Server) => server.db.select().from(auditEvents).orderBy(auditEvents.id).all();
 const summary = (server: Server) => eventsOf(server).map((e) => [e.type, e.outcome, e.detail]);

@@ -1,23 +1,19 @@
 // Refresh-token families over real HTTP: rotation, reuse detection, the multi-tab
 // grace window, expiry, and what a refresh after sign-out gets.
 import { eq } from 'drizzle-orm';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { refreshTokens, sessions } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
 import { type TestClient, createClient } from '../../helpers/client.ts';
-import { createClock, startServer } from '../../helpers/server.ts';
+import { createClock, type startServer, startServersPerTest } from '../../helpers/server.ts';
 import { createUser } from '../../helpers/users.ts';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const start = startServersPerTest();
 
 async function setup(vars: Record<string, string> = {}) {
   const clock = createClock();
-  const server = await startServer({ vars, clock });
-  servers.push(server);
+  const server = await start({ vars, clock });
   const { client, user } = await createUser(server, { clock });
   return { server, clock, client, user };
 }
@@ -29,6 +25,13 @@ function clientWith(server: Server, cookies: { access?: string; refresh?: string
   if (cookies.refresh) other.setCookie(REFRESH_COOKIE, cookies.refresh, REFRESH_COOKIE_PATH);
   return other;
 }
+
+const liveTokens = (server: Server) =>
+  server.db
+    .select()
+    .from(refreshTokens)
+    .all()
+    .filter((t) => !t.usedAt);
 
 const authErrorOf = (res: Awaited<ReturnType<TestClient['query']>>) => res.body.error?.data.authError;
 
@@ -104,26 +107,16 @@ test('within the grace window a just-rotated token gets an access token but no n
   expect((await otherTab.query('user.me')).status).toBe(200);
   // The session lives on, with exactly one live refresh token.
   expect((await client.mutate('auth.refresh')).status).toBe(200);
-  const live = server.db
-    .select()
-    .from(refreshTokens)
-    .all()
-    .filter((t) => !t.usedAt);
-  expect(live).toHaveLength(1);
+  expect(liveTokens(server)).toHaveLength(1);
 });
 
-test('two concurrent refreshes with the same token leave one live successor and a live session', async () => {
+test('two tabs refreshing with the same token at once both succeed and leave one live successor (grace, in one process; test/server/auth/concurrency.test.ts races two)', async () => {
   const { client, server } = await setup();
   const token = client.cookie(REFRESH_COOKIE)!;
   const tabs = [clientWith(server, { refresh: token }), clientWith(server, { refresh: token })];
   const results = await Promise.all(tabs.map((tab) => tab.mutate('auth.refresh')));
   expect(results.map((r) => r.status)).toEqual([200, 200]);
-  const live = server.db
-    .select()
-    .from(refreshTokens)
-    .all()
-    .filter((t) => !t.usedAt);
-  expect(live).toHaveLength(1);
+  expect(liveTokens(server)).toHaveLength(1);
   const [session] = server.db.select().from(sessions).all();
   expect(session?.revokedAt).toBeNull();
   for (const tab of tabs) expect((await tab.query('user.me')).status).toBe(200);

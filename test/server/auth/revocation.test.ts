@@ -1,21 +1,14 @@
 // Access tokens die on the very next request after their session ends or their
 // role changes, without waiting for expiry, and that survives a restart.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { ACCESS_COOKIE } from '../../../server/auth/cookies.ts';
 import { createClient } from '../../helpers/client.ts';
-import { startServer } from '../../helpers/server.ts';
+import { startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
-type Server = Awaited<ReturnType<typeof startServer>>;
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close({ closeDatabase: false })));
-});
-async function start(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer(options);
-  servers.push(server);
-  return server;
-}
+type Server = Awaited<ReturnType<typeof start>>;
+// Databases stay open: a test restarts a second server on the first one's.
+const start = startServersPerTest({ closeDatabase: false });
 
 /** The same access token, replayed from another client (as a thief would). */
 function replay(server: Server, accessToken: string) {
