@@ -25,6 +25,7 @@ import {
   call,
   cookieNamed,
   randomIp,
+  refreshChainRequest,
   requireBuild,
   signIn,
   startProductionServer,
@@ -277,27 +278,8 @@ async function measureHttpRefresh(url: string) {
       url: `${url}/trpc/auth.refresh`,
       connections: SIZES.connections,
       duration: SIZES.seconds,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => ({
-            ...request,
-            // A new address per request: this measures rotation, not the per-IP refresh limit.
-            headers: {
-              origin: ORIGIN,
-              'content-type': 'application/json',
-              cookie: pool.shift()!,
-              'x-forwarded-for': randomIp(),
-            },
-            body: '{}',
-          }),
-          onResponse: (_status, _body, _context, headers) => {
-            const setCookie = (headers as Record<string, string | string[]>)['set-cookie'] ?? [];
-            const next = cookieNamed([setCookie].flat(), '__Secure-refresh_token');
-            if (next) pool.push(next);
-          },
-        },
-      ],
+      // A new address per request: this measures rotation, not the per-IP refresh limit.
+      requests: [refreshChainRequest(pool)],
     }),
   );
   return result.requests.average;

@@ -13,8 +13,8 @@ import {
   ORIGIN,
   PASSWORD,
   call,
-  cookieNamed,
   randomIp,
+  refreshChainRequest,
   requireBuild,
   signIn,
   startProductionServer,
@@ -139,23 +139,7 @@ async function runMixedLoad(url: string, busy: Session[], logins: Session[], sec
       url: `${url}/trpc/auth.refresh`,
       connections: Math.max(1, busy.length / 2),
       duration: seconds,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...post, cookie: pool.shift() ?? '', 'x-forwarded-for': clientIp() },
-            body: '{}',
-          }),
-          onResponse: (_status, _body, _context, headers) => {
-            const next = cookieNamed(
-              [(headers as Record<string, string | string[]>)['set-cookie'] ?? []].flat(),
-              '__Secure-refresh_token',
-            );
-            if (next) pool.push(next);
-          },
-        },
-      ],
+      requests: [refreshChainRequest(pool, clientIp)],
     }),
     autocannon({
       url: `${url}/trpc/auth.login`,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type autocannon from 'autocannon';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ENTRY = join(ROOT, 'dist/server/main.js');
@@ -99,5 +100,30 @@ export async function signIn(url: string, email: string) {
   return {
     access: cookieNamed(setCookies, '__Host-access_token'),
     refresh: cookieNamed(setCookies, '__Secure-refresh_token'),
+  };
+}
+
+/**
+ * An autocannon request that rotates refresh tokens for real: each request takes a live
+ * token from `pool` and its response puts the successor back. (A chain whose response is
+ * cut off when a run ends is lost: keep more tokens than connections.)
+ */
+export function refreshChainRequest(pool: string[], clientIp: () => string = randomIp): autocannon.Request {
+  return {
+    method: 'POST' as const,
+    setupRequest: (request) => ({
+      ...request,
+      headers: {
+        origin: ORIGIN,
+        'content-type': 'application/json',
+        cookie: pool.shift() ?? '',
+        'x-forwarded-for': clientIp(),
+      },
+      body: '{}',
+    }),
+    onResponse: (_status, _body, _context, headers) => {
+      const next = cookieNamed([headers?.['set-cookie'] ?? []].flat(), '__Secure-refresh_token');
+      if (next) pool.push(next);
+    },
   };
 }

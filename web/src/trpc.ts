@@ -8,7 +8,7 @@ import { refreshLink } from './auth/refresh-link.ts';
 import { endSession, refreshSession } from './auth/session.ts';
 import { queryClient } from './query-client.ts';
 
-export const trpcClient = createTRPCClient<AppRouter>({
+const trpcClient = createTRPCClient<AppRouter>({
   links: [
     refreshLink({
       refresh: refreshSession,
