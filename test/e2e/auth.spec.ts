@@ -145,4 +145,9 @@ test('the production server sends a strict CSP and security headers', async ({ p
   expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['referrer-policy']).toBe('no-referrer');
+  // The page is revalidated on every load; its hashed assets are cached for good.
+  expect(headers['cache-control']).toBe('no-cache');
+  const script = await page.locator('script[type="module"]').getAttribute('src');
+  const asset = await page.request.get(script!);
+  expect(asset.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
 });
