@@ -78,6 +78,10 @@ const schema = z
     NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
     JWT_SECRET: z.preprocess(emptyAsUndefined, z.string({ error: `is missing. ${SETUP_HINT}` }).pipe(secret)),
     JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
+    JWT_SECRET_PREVIOUS_UNTIL: z.preprocess(
+      emptyAsUndefined,
+      z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z' }).optional(),
+    ),
     JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
     JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
     ACCESS_TOKEN_TTL: seconds(900),
@@ -93,6 +97,12 @@ const schema = z
     DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().default('data/app.db')),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
     PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
+    HEADERS_TIMEOUT: seconds(10),
+    REQUEST_TIMEOUT: seconds(30),
+    KEEP_ALIVE_TIMEOUT: seconds(5),
+    MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(1000)),
+    MAX_CONNECTIONS_PER_IP: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
+    RATE_LIMIT_MAX_KEYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(50_000)),
     APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
@@ -112,6 +122,15 @@ const schema = z
         message: 'and ARGON2_TIME_COST must be at least 19456 and 2 (OWASP minimum) unless NODE_ENV=test.',
       });
     }
+    if (env.JWT_SECRET_PREVIOUS && !env.JWT_SECRET_PREVIOUS_UNTIL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET_PREVIOUS_UNTIL'],
+        message:
+          'is missing: it says when JWT_SECRET_PREVIOUS stops verifying tokens. ' +
+          '`npm run setup -- --rotate` records it; or empty JWT_SECRET_PREVIOUS.',
+      });
+    }
     if (env.JWT_SECRET_PREVIOUS && env.JWT_SECRET_PREVIOUS === env.JWT_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -127,6 +146,8 @@ const schema = z
       jwt: {
         secret: env.JWT_SECRET,
         previousSecret: env.JWT_SECRET_PREVIOUS,
+        /** The previous key verifies nothing from this time on (fixed by `setup --rotate`). */
+        previousSecretUntil: env.JWT_SECRET_PREVIOUS_UNTIL ? new Date(env.JWT_SECRET_PREVIOUS_UNTIL) : undefined,
         issuer: env.JWT_ISSUER ?? appOrigin,
         audience: env.JWT_AUDIENCE ?? `${appOrigin}/trpc`,
         accessTokenTtl: env.ACCESS_TOKEN_TTL,
@@ -143,6 +164,16 @@ const schema = z
       databaseUrl: env.DATABASE_URL,
       host: env.HOST,
       port: env.PORT,
+      /** Slow-client limits for the HTTP server (milliseconds and connection counts). */
+      http: {
+        headersTimeoutMs: env.HEADERS_TIMEOUT * 1000,
+        requestTimeoutMs: env.REQUEST_TIMEOUT * 1000,
+        keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT * 1000,
+        maxConnections: env.MAX_CONNECTIONS,
+        maxConnectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
+      },
+      /** Rate-limiter entries kept in memory, at most (least recently used go first). */
+      rateLimitMaxKeys: env.RATE_LIMIT_MAX_KEYS,
       trustProxy: env.TRUST_PROXY,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       appOrigin,
