@@ -1,5 +1,6 @@
 // Input schemas shared by the auth procedures: what a valid e-mail and password are.
 import { z } from 'zod';
+import { isCommonPassword } from './common-passwords.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalizePassword } from './passwords.ts';
 
 /** Trimmed and lower-cased, so `Ada@Example.com ` and `ada@example.com` are one account. */
@@ -21,11 +22,14 @@ const password = z
   .transform(normalizePassword)
   .refine((value) => length(value) <= MAX_PASSWORD_LENGTH, TOO_LONG);
 
-/** A password being set: 8 to 256 characters. */
-export const newPasswordInput = password.refine(
-  (value) => length(value) >= MIN_PASSWORD_LENGTH,
-  `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
-);
+/** A password being set: 8 to 256 characters, and not one of the most common passwords. */
+export const newPasswordInput = password
+  // abort: a too-short password is told only that, not also that it is common.
+  .refine((value) => length(value) >= MIN_PASSWORD_LENGTH, {
+    message: `Password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+    abort: true,
+  })
+  .refine((value) => !isCommonPassword(value), 'This password is one of the most common passwords; choose another');
 
-/** A password being checked: any length up to the maximum (older, shorter ones still sign in). */
+/** A password being checked: any length up to the maximum, common or not (older ones still sign in). */
 export const passwordInput = password.refine((value) => value.length > 0, 'Enter your password');

@@ -5,9 +5,9 @@ import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { navigate } from 'wouter/use-browser-location';
 import type { AppRouter } from '../../../server/routers/_app.ts';
 import { queryClient } from '../query-client.ts';
+import { REFRESHED_AT, isRefreshedSince } from './refreshed-at.ts';
 import { authErrorOf, type RefreshOutcome } from './refresh-link.ts';
 
-const REFRESHED_AT = 'auth:refreshed-at';
 const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('auth');
 
 // Its own client without refreshLink, so a failing refresh cannot trigger another.
@@ -16,7 +16,7 @@ let inFlight: Promise<RefreshOutcome> | null = null;
 
 async function refreshOnce(since: number): Promise<RefreshOutcome> {
   // Another tab refreshed after our call started: the shared cookie is already fresh.
-  if (Number(localStorage.getItem(REFRESHED_AT)) > since) return 'refreshed';
+  if (isRefreshedSince(localStorage.getItem(REFRESHED_AT), since, Date.now())) return 'refreshed';
   try {
     await refreshClient.auth.refresh.mutate();
     localStorage.setItem(REFRESHED_AT, String(Date.now()));
