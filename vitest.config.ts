@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One production build (dist/) for every test that serves it, before any test runs.
+    globalSetup: ['test/global-setup.ts'],
     // Several tests spawn the real server or setup script (tsx start-up is ~0.5 s).
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,15 +1,15 @@
-// The HTTP server: tRPC at /trpc, and the built SPA at / when there is one.
+// The HTTP server: tRPC at /trpc, and the built SPA at / when there is one. Any error
+// while handling a request becomes that request's 500, never the process's exit.
 // Edit it to mount other HTTP routes (webhooks, OAuth callbacks) beside tRPC.
-import { existsSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import sirv from 'sirv';
 import { getRequestProblem } from './auth/csrf.ts';
 import { AuthError, wwwAuthenticate } from './auth/errors.ts';
 import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
+import { limitConnections, timeoutOptions } from './http/connection-limits.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
+import { createStaticFiles } from './http/static-files.ts';
 import { createContextFactory, type Services } from './context.ts';
 import { appRouter } from './routers/_app.ts';
 
@@ -18,12 +18,13 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** More calls than this in one batched request get a 400. */
 export const MAX_BATCH_SIZE = 10;
 
-// `npm run build` writes the SPA to dist/public, next to the compiled server
-// (dist/server); running from source there is none, and Vite serves the SPA.
-const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+export interface AppOptions {
+  /** The built SPA (dist/public); without one, every path outside /trpc is a 404. */
+  publicDir?: string;
+}
 
-/** @example createApp(createServices({ db, config, logger, now: () => new Date() })).listen(3000) */
-export function createApp(services: Services): Server {
+/** @example createApp(createServices({ db, config, logger, now: () => new Date() }), { publicDir }).listen(3000) */
+export function createApp(services: Services, { publicDir }: AppOptions = {}): Server {
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
@@ -48,47 +49,53 @@ export function createApp(services: Services): Server {
     },
   });
 
-  const spa = existsSync(PUBLIC_DIR)
-    ? sirv(PUBLIC_DIR, {
-        single: true,
-        setHeaders(res, pathname) {
-          // Vite puts content-hashed files in /assets: a new build means new names.
-          if (pathname.startsWith('/assets/')) {
-            res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-          } else {
-            // index.html (and the SPA fallback) must be revalidated, or users keep an old build.
-            res.setHeader('Cache-Control', 'no-cache');
-          }
-        },
-      })
-    : null;
-
+  const serveStatic = publicDir ? createStaticFiles(publicDir) : null;
   const isHttps = services.config.appOrigin.startsWith('https:');
-  return createServer((req, res) => {
-    setSecurityHeaders(res, { isHttps });
-    if (req.url?.startsWith('/trpc/')) {
-      // tRPC enforces the limit while it reads a body; a declared length is refused
-      // before reading anything, whatever the procedure.
-      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
-        return sendTrpcError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body is over ${MAX_BODY_BYTES} bytes`);
-      }
-      // Streaming responses (httpBatchStreamLink) send their headers before any procedure
-      // runs, so no cookie, 401 status or Retry-After could follow: this API does not stream.
-      if (/application\/jsonl/i.test(`${req.headers['trpc-accept'] ?? ''} ${req.headers.accept ?? ''}`)) {
-        return sendTrpcError(
-          res,
-          400,
-          'BAD_REQUEST',
-          'Streaming responses are not supported: use httpLink or httpBatchLink',
-        );
-      }
-      const problem = getRequestProblem(req, services.config.appOrigin);
-      if (problem) return sendTrpcError(res, problem.status, problem.code, problem.message);
-      return trpc(req, res);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, isApi: boolean) {
+    if (!isApi) return serveStatic ? serveStatic(req, res) : notFound(res);
+    // tRPC enforces the limit while it reads a body; a declared length is refused
+    // before reading anything, whatever the procedure.
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+      return sendTrpcError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body is over ${MAX_BODY_BYTES} bytes`);
     }
-    if (spa) return spa(req, res, () => notFound(res));
-    notFound(res);
+    // Streaming responses (httpBatchStreamLink) send their headers before any procedure
+    // runs, so no cookie, 401 status or Retry-After could follow: this API does not stream.
+    if (/application\/jsonl/i.test(`${req.headers['trpc-accept'] ?? ''} ${req.headers.accept ?? ''}`)) {
+      return sendTrpcError(
+        res,
+        400,
+        'BAD_REQUEST',
+        'Streaming responses are not supported: use httpLink or httpBatchLink',
+      );
+    }
+    const problem = getRequestProblem(req, services.config.appOrigin);
+    if (problem) return sendTrpcError(res, problem.status, problem.code, problem.message);
+    trpc(req, res);
+  }
+
+  function setHeaders(res: ServerResponse, isApi: boolean) {
+    setSecurityHeaders(res, { isHttps });
+    // Answers to signed-in users must stay out of every cache, shared or not (ASVS V14.3.2).
+    if (isApi) res.setHeader('Cache-Control', 'no-store');
+  }
+
+  const server = createServer(timeoutOptions(services.config.http), (req, res) => {
+    const isApi = /^\/trpc(\/|\?|$)/.test(req.url ?? '');
+    setHeaders(res, isApi);
+    handle(req, res, isApi).catch((error: unknown) => {
+      const path = (req.url ?? '').split('?')[0]?.slice(0, 200);
+      services.logger.error(`${req.method} ${path} failed`, { stack: (error as Error)?.stack });
+      if (res.headersSent) return void res.destroy();
+      // Whatever the handler set described the response it meant to send.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      setHeaders(res, isApi);
+      if (isApi) sendTrpcError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Internal server error\n');
+    });
   });
+  limitConnections(server, services.config.http);
+  return server;
 }
 
 function notFound(res: ServerResponse) {

@@ -1,6 +1,8 @@
 // The server's entry point: load the config (refuse to start on a bad one), open
 // and migrate the database, listen, and shut down gracefully on SIGINT/SIGTERM.
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../db/client.ts';
 import { MigrationError, migrateDatabase } from '../db/migrate.ts';
 import { createApp } from './app.ts';
@@ -29,8 +31,11 @@ const db = openDatabase(config.databaseUrl);
 const applied = orExit(() => migrateDatabase(db));
 if (applied > 0) logger.info(`Applied ${applied} database migration(s)`);
 
+// `npm run build` writes the SPA to dist/public, beside the compiled server (dist/server);
+// running from source there is none, and Vite serves the SPA.
+const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 const services = createServices({ db, config, logger, now: () => new Date() });
-const server = createApp(services);
+const server = createApp(services, { publicDir: existsSync(publicDir) ? publicDir : undefined });
 
 // Ended sessions keep their refresh-token chains until nothing can replay them; the
 // audit log keeps AUDIT_RETENTION_DAYS.

@@ -145,9 +145,15 @@ test('the production server sends a strict CSP and security headers', async ({ p
   expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['referrer-policy']).toBe('no-referrer');
+  expect(headers['cross-origin-resource-policy']).toBe('same-origin');
+  expect(headers['permissions-policy']).toContain('camera=()');
+  expect(headers['permissions-policy']).toContain('publickey-credentials-get=(self)');
   // The page is revalidated on every load; its hashed assets are cached for good.
   expect(headers['cache-control']).toBe('no-cache');
   const script = await page.locator('script[type="module"]').getAttribute('src');
   const asset = await page.request.get(script!);
   expect(asset.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+  // API answers stay out of every cache.
+  const api = await page.request.get('/trpc/health');
+  expect(api.headers()['cache-control']).toBe('no-store');
 });

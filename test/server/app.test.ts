@@ -1,6 +1,8 @@
 // The HTTP surface of the foundation, over a real server on port 0.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../../server/app.ts';
+import type { Logger } from '../../server/logger.ts';
 import { startServer } from '../helpers/server.ts';
 
 interface ErrorBody {
@@ -112,4 +114,78 @@ test('an unexpected error is a 500 whose message names no internals', async () =
   } finally {
     await broken.close({ closeDatabase: false });
   }
+});
+
+test('every /trpc response says Cache-Control: no-store, whoever answers it', async () => {
+  const json = { origin: server.config.appOrigin, 'content-type': 'application/json' };
+  const responses = {
+    success: await fetch(`${server.url}/trpc/health`),
+    'not signed in (401)': await fetch(`${server.url}/trpc/user.me`),
+    'unknown procedure (404)': await fetch(`${server.url}/trpc/noSuchProcedure`),
+    'no procedure (404)': await fetch(`${server.url}/trpc`),
+    'batch too large (400)': await fetch(`${server.url}/trpc/${Array(MAX_BATCH_SIZE + 1).fill('health')}?batch=1`),
+    'body too large (413)': await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: json,
+      body: 'x'.repeat(MAX_BODY_BYTES + 1),
+    }),
+    'not JSON (415)': await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { ...json, 'content-type': 'text/plain' },
+      body: '{}',
+    }),
+    'cross-site (403)': await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { ...json, origin: 'https://evil.example' },
+      body: '{}',
+    }),
+  };
+  for (const [situation, res] of Object.entries(responses)) {
+    expect(res.headers.get('cache-control'), situation).toBe('no-store');
+  }
+});
+
+test('an exception while handling a request is a logged 500 with a generic body, and the next request works', async () => {
+  const errors: string[] = [];
+  const ignore = () => {};
+  const logger: Logger = { debug: ignore, info: ignore, warn: ignore, error: (message) => errors.push(message) };
+  const app = await startServer({ logger });
+  try {
+    // A bug outside tRPC: reading the configuration throws, once, in the middle of a request.
+    const { appOrigin } = app.config;
+    let isBroken = true;
+    Object.defineProperty(app.config, 'appOrigin', {
+      get() {
+        if (!isBroken) return appOrigin;
+        isBroken = false;
+        throw new Error('config exploded');
+      },
+    });
+    const res = await fetch(`${app.url}/trpc/health`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const error = await errorOf(res);
+    expect(error.message).toBe('Internal server error');
+    expect(JSON.stringify(error)).not.toContain('exploded');
+    expect(errors).toEqual(['GET /trpc/health failed']);
+    expect((await fetch(`${app.url}/trpc/health`)).status).toBe(200);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a malformed request gets 400 and its connection is closed; the server keeps serving', async () => {
+  const { port } = new URL(server.url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'),
+    );
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+  expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+  expect((await fetch(`${server.url}/trpc/health`)).status).toBe(200);
 });
