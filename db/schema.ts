@@ -26,7 +26,14 @@ export const users = sqliteTable('users', {
 });
 
 /** Why a session ended; kept with the session for the user's and the auditor's sake. */
-export const REVOCATION_REASONS = ['logout', 'revoked', 'password_changed', 'reuse_detected'] as const;
+export const REVOCATION_REASONS = [
+  'logout',
+  'revoked',
+  'password_changed',
+  'reuse_detected',
+  /** The browser that held it signed in again (its cookies now belong to the new session). */
+  'signed_in_again',
+] as const;
 
 /** A session is one refresh-token family: every token rotated from one sign-in. */
 export const sessions = sqliteTable(
@@ -45,6 +52,11 @@ export const sessions = sqliteTable(
     revokedAt: timestamp('revoked_at'),
     revokedReason: text('revoked_reason', { enum: REVOCATION_REASONS }),
     userAgent: text('user_agent'),
+    /**
+     * Key that derives each refresh token from its predecessor (HMAC), so a refresh whose
+     * response was lost can be answered with the same successor. Useless without a token.
+     */
+    rotationKey: text('rotation_key'),
   },
   (t) => [
     index('sessions_user_id_idx').on(t.userId),
@@ -68,6 +80,8 @@ export const refreshTokens = sqliteTable(
     usedAt: timestamp('used_at'),
     /** The token it was rotated into. */
     replacedById: text('replaced_by_id'),
+    /** Times it came back within REFRESH_REUSE_GRACE after its rotation (bounded). */
+    graceUses: integer('grace_uses').notNull().default(0),
   },
   (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId)],
 );
@@ -77,6 +91,7 @@ export const AUDIT_EVENT_TYPES = [
   'sign_up',
   'login',
   'refresh_reuse_detected',
+  'refresh_grace_used',
   'session_revoked',
   'password_changed',
   'role_changed',

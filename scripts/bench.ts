@@ -311,7 +311,7 @@ function measureInProcessRotation(dir: string) {
     const i = rotations % tokens.length;
     const result = store.rotateRefreshToken(tokens[i]!, new Date());
     if (result.status !== 'rotated') throw new Error(`rotation ${rotations}: ${result.status}`);
-    tokens[i] = result.refreshToken.token;
+    tokens[i] = result.refreshToken!.token;
     rotations++;
   }
   const perSecond = rotations / ((performance.now() - started) / 1000);

@@ -122,6 +122,13 @@ const schema = z
         message: 'and ARGON2_TIME_COST must be at least 19456 and 2 (OWASP minimum) unless NODE_ENV=test.',
       });
     }
+    if (env.HEADERS_TIMEOUT > env.REQUEST_TIMEOUT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HEADERS_TIMEOUT'],
+        message: `must not be longer than REQUEST_TIMEOUT (${env.REQUEST_TIMEOUT} s): the headers are part of the request.`,
+      });
+    }
     if (env.JWT_SECRET_PREVIOUS && !env.JWT_SECRET_PREVIOUS_UNTIL) {
       ctx.addIssue({
         code: 'custom',

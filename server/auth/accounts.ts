@@ -1,5 +1,5 @@
 // Accounts and their credentials: look-up by e-mail and the password check.
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -30,17 +30,30 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     /** The public fields of a user, or undefined. */
     getUser: (id: string) => findById.get({ id }),
 
-    /** The user, or null for an unknown e-mail or a wrong password (same cost either way). */
-    async verifyCredentials(email: string, password: string, now: Date): Promise<PublicUser | null> {
+    /**
+     * The user and the password hash that matched (give it to startSession, which refuses
+     * if the password changes meanwhile), or null for an unknown e-mail or a wrong
+     * password (same cost either way).
+     */
+    async verifyCredentials(
+      email: string,
+      password: string,
+      now: Date,
+    ): Promise<{ user: PublicUser; passwordHash: string } | null> {
       const row = findByEmail.get({ email });
       const { ok, needsRehash } = await passwords.verify(row?.passwordHash ?? null, password);
       if (!ok || !row) return null;
-      if (needsRehash) {
-        // Stored with older (cheaper) parameters: upgrade while we hold the password.
-        const passwordHash = await passwords.hash(password);
-        db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, row.id)).run();
-      }
-      return { id: row.id, email: row.email, role: row.role };
+      const user = { id: row.id, email: row.email, role: row.role };
+      if (!needsRehash) return { user, passwordHash: row.passwordHash };
+      // Stored with older (cheaper) parameters: upgrade while we hold the password, unless
+      // it changed while we were hashing.
+      const passwordHash = await passwords.hash(password);
+      const upgraded = db
+        .update(users)
+        .set({ passwordHash, updatedAt: now })
+        .where(and(eq(users.id, row.id), eq(users.passwordHash, row.passwordHash)))
+        .run().changes;
+      return { user, passwordHash: upgraded ? passwordHash : row.passwordHash };
     },
   };
 }

@@ -3,7 +3,10 @@
 import type { Context } from '../context.ts';
 import { ACCESS_COOKIE } from './cookies.ts';
 import { AuthError } from './errors.ts';
+import { clearSessionCookies } from './sign-in.ts';
 import type { Role } from './roles.ts';
+
+export const CONFLICTING_COOKIES = 'Conflicting session cookies were sent; sign in again';
 
 export interface AuthUser {
   id: string;
@@ -13,6 +16,10 @@ export interface AuthUser {
 
 /** Returns the signed-in user or throws an AuthError saying why not. */
 export async function requireUser(ctx: Context): Promise<AuthUser> {
+  if (ctx.hasConflictingAuthCookies) {
+    clearSessionCookies(ctx);
+    throw new AuthError('invalid_token', 'an auth cookie came twice', CONFLICTING_COOKIES);
+  }
   const token = ctx.cookies[ACCESS_COOKIE];
   if (!token) throw new AuthError('missing_token');
   const claims = await ctx.tokens.verify(token, ctx.now());

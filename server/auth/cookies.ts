@@ -1,6 +1,6 @@
 // Where the tokens travel: HttpOnly cookies only, never a response body or URL.
 // Edit the names or paths here; the SPA never reads these cookies (it cannot).
-import { type SerializeOptions, stringifySetCookie } from 'cookie';
+import { parseCookie, type SerializeOptions, stringifySetCookie } from 'cookie';
 
 /** `__Host-`: the browser only accepts it Secure, with Path=/ and no Domain (no subdomain can set it). */
 export const ACCESS_COOKIE = '__Host-access_token';
@@ -20,5 +20,40 @@ export const accessCookie = (token: string, maxAgeSeconds: number) =>
 export const refreshCookie = (token: string, maxAgeSeconds: number) =>
   stringifySetCookie(REFRESH_COOKIE, token, { ...base, path: REFRESH_COOKIE_PATH, maxAge: maxAgeSeconds });
 
-/** Both cookies, expired: after sign-out or a failed refresh. */
-export const clearedCookies = () => [accessCookie('', 0), refreshCookie('', 0)];
+/**
+ * Both cookies, expired: after sign-out or a failed refresh. `__Secure-` allows `Domain=`,
+ * so a sibling subdomain can plant a refresh cookie for a parent domain; expiring it needs
+ * that same Domain, hence one more cookie per parent domain of `appHost` (browsers ignore
+ * the ones they would not have accepted, such as a public suffix).
+ *
+ * @example clearedCookies('app.example.com') // access, refresh, and refresh with Domain=example.com
+ */
+export function clearedCookies(appHost: string): string[] {
+  const labels = appHost.split('.');
+  const isDomainName = labels.length > 2 && !/^[\d.]+$/.test(appHost) && !appHost.includes(':');
+  const parents = isDomainName ? labels.slice(1, -1).map((_, i) => labels.slice(i + 1).join('.')) : [];
+  return [
+    accessCookie('', 0),
+    refreshCookie('', 0),
+    ...parents.map((domain) =>
+      stringifySetCookie(REFRESH_COOKIE, '', { ...base, path: REFRESH_COOKIE_PATH, maxAge: 0, domain }),
+    ),
+  ];
+}
+
+/**
+ * The request's cookies, with `hasConflictingAuthCookies` when an auth cookie appears more
+ * than once: browsers send every cookie that matches (ours and one a sibling subdomain
+ * planted), and taking either could sign the victim into the planter's account.
+ */
+export function readCookies(header: string) {
+  const cookies: Record<string, string | undefined> = parseCookie(header);
+  const names = header.split(';').map((pair) => pair.split('=', 1)[0]!.trim());
+  const isRepeated = (name: string) => names.indexOf(name) !== names.lastIndexOf(name);
+  const hasConflictingAuthCookies = isRepeated(ACCESS_COOKIE) || isRepeated(REFRESH_COOKIE);
+  if (hasConflictingAuthCookies) {
+    delete cookies[ACCESS_COOKIE];
+    delete cookies[REFRESH_COOKIE];
+  }
+  return { cookies, hasConflictingAuthCookies };
+}

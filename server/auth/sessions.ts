@@ -1,8 +1,8 @@
 // Sessions are refresh-token families: one per sign-in, each refresh rotates its
 // token, and presenting a rotated token again ends the family (reuse detection).
 // Edit it to change what a session records; the rules live in rotateRefreshToken.
-import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { and, eq, gt, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { createId } from '../../db/ids.ts';
 import { REVOCATION_REASONS, refreshTokens, sessions, users } from '../../db/schema.ts';
@@ -14,6 +14,15 @@ export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const newRefreshToken = () => randomBytes(32).toString('base64url');
+/** Each token's successor is derived from it, so the same successor can be sent twice. */
+const successorOf = (token: string, rotationKey: string) =>
+  createHmac('sha256', Buffer.from(rotationKey, 'base64url')).update(token).digest('base64url');
+
+/** Grace answers per rotated token: tabs racing and a lost response need a few, a replay loop none. */
+export const MAX_GRACE_ANSWERS = 3;
+
+/** The session's sign-in proved a password that has since changed (see createSession). */
+export class CredentialsChangedError extends Error {}
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 const earliest = (a: Date, b: Date) => (a < b ? a : b);
 
@@ -23,10 +32,26 @@ export interface IssuedRefreshToken {
 }
 
 export type RotationResult =
-  | { status: 'rotated'; user: PublicUser; sessionId: string; refreshToken: IssuedRefreshToken }
-  /** The token was rotated moments ago (another tab): a new access token, but no new refresh token. */
-  | { status: 'grace'; user: PublicUser; sessionId: string; sessionExpiresAt: Date }
-  | { status: 'rejected'; reason: 'unknown' | 'expired' | 'revoked' | 'reused'; sessionId?: string; userId?: string };
+  | {
+      /** `grace`: the token was rotated moments ago (another tab, or a lost response) and its successor is sent again. */
+      status: 'rotated' | 'grace';
+      user: PublicUser;
+      sessionId: string;
+      /** Null only for a grace answer whose successor cannot be sent again (then the browser keeps what it has). */
+      refreshToken: IssuedRefreshToken | null;
+      /** When the session ends if nobody refreshes it (the cookies' lifetime). */
+      idleExpiresAt: Date;
+      /** When the session ends however active (no access token outlives it). */
+      expiresAt: Date;
+      /** For a grace answer: how many times this token has now been answered after its rotation. */
+      graceUses?: number;
+    }
+  | {
+      status: 'rejected';
+      reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'other_session';
+      sessionId?: string;
+      userId?: string;
+    };
 
 /**
  * @example
@@ -50,6 +75,35 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     .set({ usedAt: sql`${sql.placeholder('nowMs')}`, replacedById: sql`${sql.placeholder('successor')}` })
     .where(eq(refreshTokens.id, sql.placeholder('id')))
     .prepare();
+  const countGraceUse = db
+    .update(refreshTokens)
+    .set({ graceUses: sql`${refreshTokens.graceUses} + 1` })
+    .where(eq(refreshTokens.id, sql.placeholder('id')))
+    .returning({ graceUses: refreshTokens.graceUses })
+    .prepare();
+  const findToken = db
+    .select({ tokenHash: refreshTokens.tokenHash, usedAt: refreshTokens.usedAt, expiresAt: refreshTokens.expiresAt })
+    .from(refreshTokens)
+    .where(eq(refreshTokens.id, sql.placeholder('id')))
+    .prepare();
+  const findLiveSession = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.id, sql.placeholder('sessionId')),
+        eq(sessions.userId, sql.placeholder('userId')),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql.placeholder('now')),
+        gt(sessions.idleExpiresAt, sql.placeholder('now')),
+      ),
+    )
+    .prepare();
+  const findPasswordHash = db
+    .select({ passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare();
   const insertToken = db
     .insert(refreshTokens)
     .values({
@@ -66,11 +120,28 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     .where(eq(sessions.id, sql.placeholder('id')))
     .prepare();
 
-  function issueRefreshToken(sessionId: string, expiresAt: Date, now: Date): IssuedRefreshToken & { id: string } {
-    const token = newRefreshToken();
+  function issueRefreshToken(
+    sessionId: string,
+    expiresAt: Date,
+    now: Date,
+    token = newRefreshToken(),
+  ): IssuedRefreshToken & { id: string } {
     const id = createId();
     insertToken.run({ id, sessionId, hash: hashToken(token), now, expiresAt });
     return { id, token, expiresAt };
+  }
+
+  /** The successor of a just-rotated token, if it is still the live one and can be derived again. */
+  function resendSuccessor(
+    token: string,
+    stored: { replacedById: string | null },
+    session: { rotationKey: string | null },
+  ): IssuedRefreshToken | null {
+    if (!session.rotationKey || !stored.replacedById) return null;
+    const successor = findToken.get({ id: stored.replacedById });
+    const again = successorOf(token, session.rotationKey);
+    if (!successor || successor.usedAt || successor.tokenHash !== hashToken(again)) return null;
+    return { token: again, expiresAt: successor.expiresAt };
   }
 
   function revokeSessionRows(where: ReturnType<typeof and>, reason: RevocationReason, now: Date) {
@@ -85,53 +156,94 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
   }
 
   return {
-    createSession(userId: string, userAgent: string | null, now: Date) {
-      return db.transaction(() => {
-        const expiresAt = addSeconds(now, jwt.sessionMaxAge);
-        const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), expiresAt);
-        const [session] = db
-          .insert(sessions)
-          .values({ userId, userAgent, createdAt: now, lastUsedAt: now, idleExpiresAt, expiresAt })
-          .returning({ id: sessions.id })
-          .all();
-        const { token } = issueRefreshToken(session!.id, idleExpiresAt, now);
-        return { sessionId: session!.id, refreshToken: { token, expiresAt: idleExpiresAt } };
-      });
+    /**
+     * Starts a session. With `verifiedPasswordHash` (the hash the sign-in just checked) it
+     * throws CredentialsChangedError if the password changed meanwhile: a sign-in racing a
+     * password change must not outlive it, and the check shares the insert's transaction.
+     */
+    createSession(userId: string, userAgent: string | null, now: Date, verifiedPasswordHash?: string) {
+      return db.transaction(
+        () => {
+          if (
+            verifiedPasswordHash !== undefined &&
+            findPasswordHash.get({ id: userId })?.passwordHash !== verifiedPasswordHash
+          ) {
+            throw new CredentialsChangedError();
+          }
+          const expiresAt = addSeconds(now, jwt.sessionMaxAge);
+          const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), expiresAt);
+          const [session] = db
+            .insert(sessions)
+            .values({
+              userId,
+              userAgent,
+              createdAt: now,
+              lastUsedAt: now,
+              idleExpiresAt,
+              expiresAt,
+              rotationKey: randomBytes(32).toString('base64url'),
+            })
+            .returning({ id: sessions.id })
+            .all();
+          const { token } = issueRefreshToken(session!.id, idleExpiresAt, now);
+          return { sessionId: session!.id, expiresAt, refreshToken: { token, expiresAt: idleExpiresAt } };
+        },
+        { behavior: 'immediate' },
+      );
     },
+
+    /** Whether `sessionId` is a live session of `userId` (asked once per new access token). */
+    isLive: (sessionId: string, userId: string, now: Date) =>
+      findLiveSession.get({ sessionId, userId, now: now.getTime() }) !== undefined,
 
     /**
      * Rotates a refresh token in one IMMEDIATE transaction: concurrent rotations of the
      * same token queue behind each other, so at most one successor is ever created.
+     * `browserSessionId`: the session the browser's access cookie names, if it sent one.
      */
-    rotateRefreshToken(token: string, now: Date): RotationResult {
+    rotateRefreshToken(token: string, now: Date, browserSessionId?: string): RotationResult {
       return db.transaction(
         (): RotationResult => {
           const row = findByHash.get({ hash: hashToken(token) });
           if (!row) return { status: 'rejected', reason: 'unknown' };
           const { token: stored, session, user } = row;
           const sessionId = session.id;
-          if (session.revokedAt) return { status: 'rejected', reason: 'revoked', sessionId, userId: user.id };
+          // The browser's access cookie names another session: this refresh cookie was
+          // planted (login CSRF from a sibling subdomain). Touch nothing.
+          if (browserSessionId !== undefined && browserSessionId !== sessionId) {
+            return { status: 'rejected', reason: 'other_session' };
+          }
+          const rejected = (reason: 'expired' | 'revoked' | 'reused') =>
+            ({ status: 'rejected', reason, sessionId, userId: user.id }) as const;
+          if (session.revokedAt) return rejected('revoked');
+          // Expiry first: nothing, not even a grace answer, outlives the session.
+          if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
+            return rejected('expired');
+          }
+          const live = { user, sessionId, idleExpiresAt: session.idleExpiresAt, expiresAt: session.expiresAt };
           if (stored.usedAt) {
             const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
-            if (rotatedAgo <= jwt.refreshReuseGrace) {
-              return { status: 'grace', user, sessionId, sessionExpiresAt: session.idleExpiresAt };
+            const graceUses = rotatedAgo <= jwt.refreshReuseGrace ? countGraceUse.get({ id: stored.id })!.graceUses : 0;
+            if (graceUses === 0 || graceUses > MAX_GRACE_ANSWERS) {
+              revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
+              return rejected('reused');
             }
-            revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
-            return { status: 'rejected', reason: 'reused', sessionId, userId: user.id };
-          }
-          if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
-            return { status: 'rejected', reason: 'expired', sessionId, userId: user.id };
+            const refreshToken = resendSuccessor(token, stored, session);
+            return {
+              status: 'grace',
+              ...live,
+              idleExpiresAt: refreshToken?.expiresAt ?? live.idleExpiresAt,
+              graceUses,
+              refreshToken,
+            };
           }
           const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
-          const successor = issueRefreshToken(sessionId, idleExpiresAt, now);
+          const next = session.rotationKey ? successorOf(token, session.rotationKey) : undefined;
+          const successor = issueRefreshToken(sessionId, idleExpiresAt, now, next);
           markUsed.run({ id: stored.id, nowMs: now.getTime(), successor: successor.id });
           touchSession.run({ id: sessionId, nowMs: now.getTime(), idleExpiresAtMs: idleExpiresAt.getTime() });
-          return {
-            status: 'rotated',
-            user,
-            sessionId,
-            refreshToken: { token: successor.token, expiresAt: idleExpiresAt },
-          };
+          const refreshToken = { token: successor.token, expiresAt: idleExpiresAt };
+          return { status: 'rotated', ...live, idleExpiresAt, refreshToken };
         },
         { behavior: 'immediate' },
       );
@@ -155,6 +267,12 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     prune(now: Date): number {
       const cutoff = now.getTime() - jwt.accessTokenTtl * 1000;
       const endedAt = sql`min(coalesce(${sessions.revokedAt}, ${sessions.idleExpiresAt}), ${sessions.idleExpiresAt}, ${sessions.expiresAt})`;
+      // Reuse detection needs a used token only while presenting it could otherwise work:
+      // past its own expiry it is refused as expired anyway. This bounds a live session's
+      // rows to REFRESH_TOKEN_TTL / ACCESS_TOKEN_TTL, however long it lives.
+      db.delete(refreshTokens)
+        .where(and(isNotNull(refreshTokens.usedAt), lt(refreshTokens.expiresAt, now)))
+        .run();
       return db
         .delete(sessions)
         .where(sql`${endedAt} < ${cutoff}`)

@@ -1,7 +1,7 @@
 // Access tokens: short-lived JWTs (RFC 9068 profile) carrying only what every request
 // needs. Edit it to add a claim (keep it small: no e-mail, no profile data).
 import { createHash } from 'node:crypto';
-import { SignJWT, errors, jwtVerify } from 'jose';
+import { SignJWT, compactVerify, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { createId } from '../../db/ids.ts';
 import type { Config } from '../env.ts';
@@ -30,7 +30,16 @@ export interface AccessTokenSubject {
   userId: string;
   role: Role;
   sessionId: string;
+  /** The session's absolute end: no access token outlives its session. */
+  sessionExpiresAt: Date;
 }
+
+/**
+ * Answers whether `sessionId` is a live session of `userId`. Asked once per token, on
+ * its first use (then cached), so a token whose `sub` owns no live session is refused
+ * even when its signature is good: a forgery with a leaked key names no real session.
+ */
+export type SessionCheck = (sessionId: string, userId: string, now: Date) => boolean;
 
 /** A public, stable name for a key: it lets verification pick the key without trying each. */
 const keyIdOf = (secret: string) => createHash('sha256').update(`kid:${secret}`).digest('base64url').slice(0, 16);
@@ -47,16 +56,19 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * Issues and verifies access tokens with the configured keys.
  *
  * @example
- * const tokens = createAccessTokens(config.jwt, new Date())
- * const jwt = await tokens.issue({ userId, role: 'user', sessionId }, new Date())
+ * const tokens = createAccessTokens(config.jwt, sessions.isLive)
+ * const jwt = await tokens.issue({ userId, role: 'user', sessionId, sessionExpiresAt }, new Date())
  * const claims = await tokens.verify(jwt, new Date()) // throws AuthError
  */
-export function createAccessTokens(jwt: Config['jwt'], bootedAt: Date) {
+export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionCheck) {
   const signingKeyId = keyIdOf(jwt.secret);
   const previousKeyId = jwt.previousSecret ? keyIdOf(jwt.previousSecret) : null;
-  // Rotation takes a restart, so the previous key signed nothing after boot: its tokens
-  // are all dead one TTL later, even if JWT_SECRET_PREVIOUS is never emptied.
-  const previousKeySignedBefore = epochSeconds(bootedAt);
+  // The previous key verifies only tokens issued before the rotation (`setup --rotate`
+  // recorded UNTIL = rotation + TTL), so all of them are dead by UNTIL, whatever the
+  // number of restarts. A token it "issued" later was minted by someone holding it.
+  const previousKeySignedBefore = jwt.previousSecretUntil
+    ? epochSeconds(jwt.previousSecretUntil) - jwt.accessTokenTtl
+    : Number.NEGATIVE_INFINITY;
   const keys = (async () => {
     const byId = new Map([[signingKeyId, await importKey(jwt.secret)]]);
     // The previous key verifies the tokens it signed until they expire; it never signs.
@@ -68,6 +80,7 @@ export function createAccessTokens(jwt: Config['jwt'], bootedAt: Date) {
 
   async function issue(subject: AccessTokenSubject, now: Date): Promise<string> {
     const iat = epochSeconds(now);
+    const exp = Math.min(iat + jwt.accessTokenTtl, epochSeconds(subject.sessionExpiresAt));
     const key = (await keys).get(signingKeyId)!;
     return new SignJWT({ sid: subject.sessionId, role: subject.role })
       .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: signingKeyId })
@@ -75,7 +88,7 @@ export function createAccessTokens(jwt: Config['jwt'], bootedAt: Date) {
       .setAudience(jwt.audience)
       .setSubject(subject.userId)
       .setIssuedAt(iat)
-      .setExpirationTime(iat + jwt.accessTokenTtl)
+      .setExpirationTime(exp)
       .setJti(createId())
       .sign(key);
   }
@@ -128,13 +141,34 @@ export function createAccessTokens(jwt: Config['jwt'], bootedAt: Date) {
       if (protectedHeader.kid === previousKeyId && claims.data.iat > previousKeySignedBefore) {
         throw new AuthError('invalid_token', 'previous key used after rotation');
       }
+      if (!isLiveSession(claims.data.sid, claims.data.sub, now)) {
+        throw new AuthError('revoked_session', 'no live session for sid and sub');
+      }
       return claims.data;
     } catch (error) {
       throw toAuthError(error);
     }
   }
 
-  return { issue, verify };
+  /**
+   * The session a token of ours names, expired or not; null for anything else. Only for
+   * ending the session a browser leaves behind when it signs in again.
+   */
+  async function readSession(token: string | undefined): Promise<{ userId: string; sessionId: string } | null> {
+    if (!token || token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token)) return null;
+    const byId = await keys;
+    try {
+      const { payload } = await compactVerify(token, (header) => byId.get(header.kid ?? '')!, {
+        algorithms: [ALGORITHM],
+      });
+      const claims = claimsSchema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
+      return claims.success ? { userId: claims.data.sub, sessionId: claims.data.sid } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  return { issue, verify, readSession };
 }
 
 /** Every verification failure, jose's or anything else's, becomes a 401 reason. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, users } from '../../db/schema.ts';
 import { ROLES } from '../auth/roles.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
+import { auditEndedSessions } from '../auth/sign-in.ts';
 import { adminProcedure, router } from '../trpc.ts';
 
 export const adminRouter = router({
@@ -47,6 +48,16 @@ export const adminRouter = router({
         detail: `${previous?.role} → ${user.role} by ${ctx.user.id}`,
       });
       return { user };
+    }),
+
+  /** Ends every session of a user at once (ASVS V7.4.5): a lost laptop, a departing employee. */
+  revokeUserSessions: adminProcedure
+    .input(z.object({ userId: z.string().min(1).max(64) }))
+    .mutation(({ ctx, input }) => {
+      if (!ctx.accounts.getUser(input.userId)) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+      const ended = ctx.sessions.revokeUserSessions(input.userId, 'revoked', ctx.now());
+      auditEndedSessions(ctx, input.userId, ended, 'revoked', `by admin ${ctx.user.id}`);
+      return { endedSessions: ended.length };
     }),
 
   /** The security audit log, newest first; pass `nextCursor` back as `before` for the next page. */

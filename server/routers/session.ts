@@ -1,8 +1,7 @@
 // The signed-in user's sessions (devices): list them, end one, end all the others.
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { clearedCookies } from '../auth/cookies.ts';
-import { auditEndedSessions } from '../auth/sign-in.ts';
+import { auditEndedSessions, clearSessionCookies } from '../auth/sign-in.ts';
 import { protectedProcedure, router } from '../trpc.ts';
 
 export const sessionRouter = router({
@@ -17,7 +16,7 @@ export const sessionRouter = router({
       throw new TRPCError({ code: 'NOT_FOUND', message: 'No such session' });
     }
     auditEndedSessions(ctx, ctx.user.id, [input.id], 'revoked');
-    if (input.id === ctx.user.sessionId) for (const cookie of clearedCookies()) ctx.setCookie(cookie);
+    if (input.id === ctx.user.sessionId) clearSessionCookies(ctx);
     return { ok: true as const };
   }),
 

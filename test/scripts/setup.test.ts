@@ -83,10 +83,11 @@ test('refuses a weak secret that is already set, explains the fix, and leaves .e
   expect(readEnv(dir)).toBe('JWT_SECRET=changeme\n');
 });
 
-test('--rotate keeps the old secret as JWT_SECRET_PREVIOUS and generates a new one', async () => {
+test('--rotate keeps the old secret as JWT_SECRET_PREVIOUS until one access lifetime from now, and generates a new one', async () => {
   const dir = newProject();
   await setup(dir);
   const old = secretOf(dir);
+  const before = Date.now();
   const { code, output } = await setup(dir, ['--rotate']);
   expect(code, output).toBe(0);
   expect(output).toContain('Rotated JWT_SECRET');
@@ -94,6 +95,47 @@ test('--rotate keeps the old secret as JWT_SECRET_PREVIOUS and generates a new o
   expect(secretOf(dir)).not.toBe(old);
   expect(Buffer.from(secretOf(dir), 'base64url')).toHaveLength(32);
   expect(output).not.toContain(old);
+  // The window is fixed now, in .env: a restart tomorrow cannot reopen it.
+  const until = Date.parse(secretOf(dir, 'JWT_SECRET_PREVIOUS_UNTIL'));
+  expect(until - before).toBeGreaterThanOrEqual(899_000);
+  expect(until - Date.now()).toBeLessThanOrEqual(900_000);
+});
+
+test('--rotate again while the previous key still verifies tokens asks for --force, and --force drops it', async () => {
+  const dir = newProject();
+  await setup(dir);
+  await setup(dir, ['--rotate']);
+  const env = readEnv(dir);
+  const refused = await setup(dir, ['--rotate']);
+  expect(refused.code).toBe(1);
+  expect(refused.output).toContain('JWT_SECRET_PREVIOUS still verifies tokens until');
+  expect(refused.output).toContain('--force');
+  expect(readEnv(dir)).toBe(env);
+
+  const middle = secretOf(dir);
+  const forced = await setup(dir, ['--rotate', '--force']);
+  expect(forced.code, forced.output).toBe(0);
+  expect(secretOf(dir, 'JWT_SECRET_PREVIOUS')).toBe(middle);
+});
+
+test('--rotate --drop-previous (a leaked key) leaves no previous key at all', async () => {
+  const dir = newProject();
+  await setup(dir);
+  await setup(dir, ['--rotate']);
+  const { code, output } = await setup(dir, ['--rotate', '--drop-previous']);
+  expect(code, output).toBe(0);
+  expect(output).toContain('dropped the previous key');
+  expect(secretOf(dir, 'JWT_SECRET_PREVIOUS')).toBe('');
+  expect(secretOf(dir, 'JWT_SECRET_PREVIOUS_UNTIL')).toBe('');
+});
+
+test('--help prints the usage and changes nothing', async () => {
+  const dir = newProject();
+  const { code, output } = await setup(dir, ['--help']);
+  expect(code).toBe(0);
+  expect(output).toContain('Usage: npm run setup');
+  expect(output).toContain('--drop-previous');
+  expect(() => readEnv(dir)).toThrow();
 });
 
 test('fails with a clear message outside a project folder', async () => {

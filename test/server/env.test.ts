@@ -37,12 +37,28 @@ describe('JWT_SECRET', () => {
 
   test('checks JWT_SECRET_PREVIOUS as strictly and refuses it equal to the current key', () => {
     const secret = randomSecret();
-    expect(problemsOf({ JWT_SECRET: secret, JWT_SECRET_PREVIOUS: 'changeme' })[0]).toMatch(
+    const until = { JWT_SECRET_PREVIOUS_UNTIL: '2026-01-31T12:00:00Z' };
+    expect(problemsOf({ JWT_SECRET: secret, JWT_SECRET_PREVIOUS: 'changeme', ...until })[0]).toMatch(
       /^JWT_SECRET_PREVIOUS is a well-known example value/,
     );
-    expect(problemsOf({ JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret })[0]).toMatch(
+    expect(problemsOf({ JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret, ...until })[0]).toMatch(
       /^JWT_SECRET_PREVIOUS equals JWT_SECRET/,
     );
+  });
+
+  test('refuses JWT_SECRET_PREVIOUS without the end of its window, or with a window that is not a time', () => {
+    const vars = { JWT_SECRET: randomSecret(), JWT_SECRET_PREVIOUS: randomSecret() };
+    expect(problemsOf(vars)).toEqual([expect.stringMatching(/^JWT_SECRET_PREVIOUS_UNTIL is missing.*--rotate/)]);
+    expect(problemsOf({ ...vars, JWT_SECRET_PREVIOUS_UNTIL: 'next tuesday' })).toEqual([
+      expect.stringMatching(/^JWT_SECRET_PREVIOUS_UNTIL must be an ISO 8601 time/),
+    ]);
+    expect(problemsOf({ ...vars, JWT_SECRET_PREVIOUS_UNTIL: '2026-01-31T12:00:00Z' })).toEqual([]);
+  });
+
+  test('refuses HEADERS_TIMEOUT longer than REQUEST_TIMEOUT', () => {
+    expect(problemsOf({ JWT_SECRET: randomSecret(), HEADERS_TIMEOUT: '60', REQUEST_TIMEOUT: '30' })).toEqual([
+      expect.stringMatching(/^HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT/),
+    ]);
   });
 });
 

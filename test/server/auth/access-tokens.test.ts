@@ -415,16 +415,24 @@ test('a token older than ACCESS_TOKEN_TTL is refused even when its exp is later,
 
 // --- Key rotation ----------------------------------------------------------------
 
+/** What `setup --rotate` records: the previous key verifies until one TTL after the rotation. */
+const rotatedAt = (at: Date, ttl = TTL) => new Date(at.getTime() + ttl * 1000).toISOString();
+
 async function rotatedServer() {
   const [current, previous] = [randomSecret(), randomSecret()];
-  // The server's clock, so forged tokens are issued at boot time, as tokens signed by the
-  // previous key before the restart would be.
+  // The server's clock, so forged tokens are issued at the rotation time, as tokens signed
+  // by the previous key just before the rotation would be.
   const clock = createClock();
   const s = await startExtraServer({
-    vars: { JWT_SECRET: current, JWT_SECRET_PREVIOUS: previous, ACCESS_TOKEN_TTL: String(TTL) },
+    vars: {
+      JWT_SECRET: current,
+      JWT_SECRET_PREVIOUS: previous,
+      JWT_SECRET_PREVIOUS_UNTIL: rotatedAt(clock.now()),
+      ACCESS_TOKEN_TTL: String(TTL),
+    },
     clock,
   });
-  const { client } = await createUser(s);
+  const { client } = await createUser(s, { clock });
   const token = client.cookie(ACCESS_COOKIE)!;
   return { server: s, clock, client, token, current, previous, f: forgerFor(s, token, clock.now) };
 }
@@ -438,11 +446,34 @@ test('with JWT_SECRET_PREVIOUS set, new tokens use the current key and tokens si
   expect((await meWith(client, fromPrevious)).status).toBe(200);
 });
 
-test('the previous key is retired by itself: a token it signed after the restart is refused', async () => {
+test('the previous key verifies nothing issued after the rotation', async () => {
   const { server: s, clock, client, previous, f } = await rotatedServer();
   clock.advance(1);
   expect(outcome(await meWith(client, f.forge({ secret: previous })))).toEqual(refused(s, 'invalid_token'));
 });
+
+test('a restart never reopens the previous key: after JWT_SECRET_PREVIOUS_UNTIL it verifies nothing, whenever the server booted', async () => {
+  const { server: s, clock, previous } = await rotatedServer();
+  clock.advance(TTL + 60);
+  // A restart long after the window, with the same .env: the old code trusted any token
+  // issued before this boot, so whoever kept the retired key could mint one now.
+  const restarted = await startExtraServer({ vars: restartVars(s), clock, db: s.db });
+  const { client } = await createUser(restarted, { clock });
+  const f = forgerFor(restarted, client.cookie(ACCESS_COOKIE)!, () => new Date(clock.now().getTime() - 1000));
+  expect(outcome(await meWith(client, f.forge({ secret: previous })))).toEqual(refused(restarted, 'invalid_token'));
+  expect((await meWith(client, f.forge())).status, 'the same forgery with the current key is the control').toBe(200);
+});
+
+/** The variables of a running test server, to start another on the same database. */
+function restartVars(s: Server): Record<string, string> {
+  const { jwt } = s.config;
+  return {
+    JWT_SECRET: jwt.secret,
+    JWT_SECRET_PREVIOUS: jwt.previousSecret!,
+    JWT_SECRET_PREVIOUS_UNTIL: jwt.previousSecretUntil!.toISOString(),
+    ACCESS_TOKEN_TTL: String(jwt.accessTokenTtl),
+  };
+}
 
 test.each<[string, (keys: { current: string; previous: string; retired: string }) => Forgery]>([
   ['signed with a retired third key (and its kid)', ({ retired }) => ({ secret: retired })],
@@ -475,7 +506,11 @@ test('a token issued before a key rotation works after a restart with its key as
     await before.close({ closeDatabase: false });
   }
 
-  const rotated = await startServer({ vars: { JWT_SECRET: b, JWT_SECRET_PREVIOUS: a }, db });
+  const until = rotatedAt(new Date(), 900);
+  const rotated = await startServer({
+    vars: { JWT_SECRET: b, JWT_SECRET_PREVIOUS: a, JWT_SECRET_PREVIOUS_UNTIL: until },
+    db,
+  });
   try {
     const res = await meWith(createClient(rotated.url, rotated.config.appOrigin), token);
     expect(res.status).toBe(200);
@@ -484,7 +519,43 @@ test('a token issued before a key rotation works after a restart with its key as
   }
 
   // Closes the database after the test.
-  const retired = await startExtraServer({ vars: { JWT_SECRET: c, JWT_SECRET_PREVIOUS: b }, db });
+  const retired = await startExtraServer({
+    vars: { JWT_SECRET: c, JWT_SECRET_PREVIOUS: b, JWT_SECRET_PREVIOUS_UNTIL: until },
+    db,
+  });
   const res = await meWith(createClient(retired.url, retired.config.appOrigin), token);
   expect(outcome(res)).toEqual(refused(retired, 'invalid_token'));
+});
+
+// --- A valid signature is not enough: the token must name a live session of its sub ---
+
+const SESSION_ENDED = 'The session has ended; sign in again';
+const sessionEnded = (s: Server) => ({
+  status: 401,
+  authError: 'revoked_session',
+  message: SESSION_ENDED,
+  wwwAuthenticate: `Bearer realm="${realmOf(s)}", error="invalid_token", error_description="${SESSION_ENDED}"`,
+});
+
+test.each<[string, (f: Forger, other: { sub: string; sid: string }) => Claims]>([
+  ['an admin whose sub and sid exist nowhere', () => ({ sub: 'forged-admin', sid: 'forged-session', role: 'admin' })],
+  ['an existing user with a made-up session', (f) => ({ sub: f.sub, sid: 'forged-session' })],
+  ["another user's live session", (_f, other) => ({ sid: other.sid })],
+])('a correctly signed token (a leaked key) naming %s is refused: 401 revoked_session', async (_name, claims) => {
+  const bob = await createUser(server);
+  const { sub, sid } = decodeJwt(bob.client.cookie(ACCESS_COOKIE)!) as { sub: string; sid: string };
+  const token = forger.forge({ claims: claims(forger, { sub, sid }) });
+  alice.client.setCookie(ACCESS_COOKIE, token);
+  expect(outcome(await alice.client.query('admin.listUsers'))).toEqual(sessionEnded(server));
+  expect(outcome(await meWith(alice.client, token))).toEqual(sessionEnded(server));
+});
+
+test('an access token never outlives its session: exp is capped at SESSION_MAX_AGE', async () => {
+  const clock = createClock();
+  const s = await startExtraServer({ vars: { ACCESS_TOKEN_TTL: String(TTL), SESSION_MAX_AGE: '3600' }, clock });
+  const { client } = await createUser(s, { clock });
+  const signedInAt = epochSeconds(clock.now());
+  clock.advance(3600 - 100);
+  expect((await client.mutate('auth.refresh')).status).toBe(200);
+  expect(decodeJwt(client.cookie(ACCESS_COOKIE)!).exp).toBe(signedInAt + 3600);
 });

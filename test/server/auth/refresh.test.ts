@@ -95,19 +95,62 @@ test('reusing a rotated refresh token after the grace window revokes the whole s
   expect(session?.revokedReason).toBe('reuse_detected');
 });
 
-test('within the grace window a just-rotated token gets an access token but no new refresh token', async () => {
+test('within the grace window a just-rotated token gets a fresh access token and the same successor again', async () => {
   const { client, clock, server } = await setup({ REFRESH_REUSE_GRACE: '5' });
   const old = client.cookie(REFRESH_COOKIE)!;
   await client.mutate('auth.refresh');
+  const successor = client.cookie(REFRESH_COOKIE)!;
   clock.advance(2);
   const otherTab = clientWith(server, { refresh: old });
   const res = await otherTab.mutate('auth.refresh');
   expect(res.status).toBe(200);
-  expect(res.setCookies.map((c) => c.name)).toEqual([ACCESS_COOKIE]);
+  expect(otherTab.cookie(REFRESH_COOKIE)).toBe(successor);
   expect((await otherTab.query('user.me')).status).toBe(200);
   // The session lives on, with exactly one live refresh token.
+  expect(liveTokens(server)).toHaveLength(1);
   expect((await client.mutate('auth.refresh')).status).toBe(200);
   expect(liveTokens(server)).toHaveLength(1);
+  const [event] = server.services.auditLog.list({ limit: 1, type: 'refresh_grace_used' }).events;
+  expect(event).toMatchObject({ outcome: 'success', detail: '1 of 3' });
+});
+
+test('a refresh whose response was lost is retried and recovers: no false reuse alarm 15 minutes later', async () => {
+  const { client, clock, server } = await setup();
+  const old = client.cookie(REFRESH_COOKIE)!;
+  // The first response never reaches the browser: it keeps the old token and retries.
+  await clientWith(server, { refresh: old }).mutate('auth.refresh');
+  clock.advance(1);
+  expect((await client.mutate('auth.refresh')).status).toBe(200);
+  expect(client.cookie(REFRESH_COOKIE)).not.toBe(old);
+  clock.advance(server.config.jwt.accessTokenTtl);
+  const later = await client.mutate('auth.refresh');
+  expect(later.status, 'the old code sent no successor, so this refresh looked like theft').toBe(200);
+  expect((await client.query('user.me')).status).toBe(200);
+  expect(server.db.select().from(sessions).all()[0]?.revokedAt).toBeNull();
+});
+
+test('grace answers are bounded: replaying a just-rotated token again and again ends the session', async () => {
+  const { client, server } = await setup();
+  const old = client.cookie(REFRESH_COOKIE)!;
+  await client.mutate('auth.refresh');
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) statuses.push((await clientWith(server, { refresh: old }).mutate('auth.refresh')).status);
+  expect(statuses).toEqual([200, 200, 200, 401, 401]);
+  expect(server.db.select().from(sessions).all()[0]?.revokedReason).toBe('reuse_detected');
+  expect(server.services.auditLog.list({ limit: 10, type: 'refresh_grace_used' }).events).toHaveLength(3);
+  expect(authErrorOf(await client.query('user.me'))).toBe('revoked_session');
+});
+
+test('expiry comes before grace: a token rotated just before SESSION_MAX_AGE yields nothing after it', async () => {
+  const { client, clock, server } = await setup({ SESSION_MAX_AGE: '3600', REFRESH_REUSE_GRACE: '10' });
+  clock.advance(3600 - 3);
+  const old = client.cookie(REFRESH_COOKIE)!;
+  expect((await client.mutate('auth.refresh')).status).toBe(200);
+  clock.advance(5);
+  const replay = await clientWith(server, { refresh: old }).mutate('auth.refresh');
+  expect(replay.status).toBe(401);
+  expect(authErrorOf(replay)).toBe('invalid_token');
+  expect(replay.setCookies.find((c) => c.name === ACCESS_COOKIE)?.value).toBe('');
 });
 
 test('two tabs refreshing with the same token at once both succeed and leave one live successor (grace, in one process; test/server/auth/concurrency.test.ts races two)', async () => {
