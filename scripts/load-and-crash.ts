@@ -2,13 +2,24 @@
 // protected queries, refreshes) against the built production server, then the same
 // traffic again and `kill -9` in the middle of it. After a restart on the same
 // database it checks what must survive: integrity, sessions, and revocations made
-// before the crash. Loopback only; every phase is bounded in time.
+// before the crash. Last, a flood of sign-ins with a new e-mail and address each, under
+// which memory must level off. Loopback only; every phase is bounded in time.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { openDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createApp } from '../server/app.ts';
+import { createServices } from '../server/context.ts';
+import { parseConfig } from '../server/env.ts';
+import { createLogger } from '../server/logger.ts';
 import {
   ORIGIN,
   PASSWORD,
@@ -26,6 +37,10 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds ?? (args.quick ? 2 : 20));
 const GROUP = args.quick ? 4 : 20; // sessions per group
 const LOGIN_ACCOUNTS = args.quick ? 4 : 40; // spread sign-ins so per-account limits are not what we measure
+// Per half of the flood (three keys a sign-in): even a slow machine passes the cap many times.
+const FLOOD = args.quick
+  ? { seconds: 1, requests: 2_000, maxKeys: 200 }
+  : { seconds: 5, requests: 50_000, maxKeys: 1_000 };
 
 type Session = { email: string; access: string; refresh: string };
 
@@ -110,8 +125,23 @@ try {
     [...revokedRefreshes, ...revokedQueries].every((s) => s === 401),
     [...revokedRefreshes, ...revokedQueries].join(' '),
   ]);
+
   server.stop();
   await server.exited;
+
+  // Phase 3: a flood of sign-ins, each with a new e-mail from a new address, against the
+  // server in this process, where the heap can be weighed after a forced GC. A small
+  // limiter key cap is passed many times over, and a one-slot hash queue answers most
+  // calls with a quick 503 after they asked the limiters. The heap must level off at the
+  // cap: what the second half keeps, per sign-in, is compared with what one sign-in's
+  // three limiter keys would cost if nothing were evicted (~2 KB).
+  const flood = await floodNewAccounts(dir);
+  const keptPerSignIn = (flood.heap[2]! - flood.heap[1]!) / flood.requests[1]!;
+  checks.push([
+    `distinct-key flood: ${flood.requests.join(' + ')} sign-ins, each a new e-mail and address: heap after GC ${flood.heap.map(mb).join(' → ')}, ${flood.keys} limiter keys (cap ${FLOOD.maxKeys})`,
+    flood.keys <= FLOOD.maxKeys && (args.quick || keptPerSignIn < 500),
+    `${keptPerSignIn.toFixed(0)} bytes kept per sign-in in the second half`,
+  ]);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -161,6 +191,56 @@ async function runMixedLoad(url: string, busy: Session[], logins: Session[], sec
     requests: runs.reduce((sum, r) => sum + r.requests.total, 0),
     errors: runs.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
   };
+}
+
+/** Two halves of wrong-password sign-ins, each for a new e-mail from a new address; bounded in count and time. */
+async function floodNewAccounts(dir: string) {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heapAfterGc = () => (gc(), process.memoryUsage().heapUsed);
+  const config = parseConfig({
+    NODE_ENV: 'production',
+    APP_ORIGIN: ORIGIN,
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    DATABASE_URL: join(dir, 'flood.db'),
+    TRUST_PROXY: '1',
+    RATE_LIMIT_MAX_KEYS: String(FLOOD.maxKeys),
+    HASH_QUEUE_LIMIT: '1',
+  });
+  const db = openDatabase(config.databaseUrl);
+  migrateDatabase(db);
+  const services = createServices({ db, config, logger: createLogger('error'), now: () => new Date() });
+  const server = createApp(services);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let sent = 0;
+  const heap = [heapAfterGc()];
+  const requests: number[] = [];
+  for (let half = 0; half < 2; half++) {
+    const result = await autocannon({
+      url: `${url}/trpc/auth.login`,
+      connections: 50,
+      duration: FLOOD.seconds,
+      maxOverallRequests: FLOOD.requests,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const body = JSON.stringify({ email: `flood-${sent++}@example.com`, password: 'a wrong password' });
+            const headers = { origin: ORIGIN, 'content-type': 'application/json', 'x-forwarded-for': randomIp() };
+            return { ...request, headers, body };
+          },
+        },
+      ],
+    });
+    requests.push(result.requests.total);
+    heap.push(heapAfterGc());
+  }
+  const keys = services.limits.size();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  db.$client.close();
+  return { heap, requests, keys };
 }
 
 async function refreshStatus(url: string, session: Session) {

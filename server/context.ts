@@ -2,9 +2,9 @@
 // context adds a request scope that tests and server-side calls can fake, and the
 // outer one fills it from the HTTP request. Edit it to give procedures a new service.
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
-import { parseCookie } from 'cookie';
 import type { Db } from '../db/client.ts';
 import { createAccounts } from './auth/accounts.ts';
+import { readCookies } from './auth/cookies.ts';
 import { type AuditEvent, createAuditLog } from './auth/audit-log.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { createRateLimits } from './auth/rate-limits.ts';
@@ -28,15 +28,16 @@ export function createServices(deps: ServerDeps) {
   const revocations = createRevocations(deps.config.jwt.accessTokenTtl);
   revocations.load(deps.db, deps.now());
   const passwords = createPasswordHasher(deps.config.passwords);
+  const sessions = createSessionStore(deps.db, deps.config.jwt, revocations);
   return {
     ...deps,
     realm: new URL(deps.config.appOrigin).host,
-    tokens: createAccessTokens(deps.config.jwt, deps.now()),
+    tokens: createAccessTokens(deps.config.jwt, sessions.isLive),
     passwords,
     accounts: createAccounts(deps.db, passwords),
-    sessions: createSessionStore(deps.db, deps.config.jwt, revocations),
+    sessions,
     revocations,
-    limits: createRateLimits(),
+    limits: createRateLimits(deps.config.rateLimitMaxKeys),
     auditLog: createAuditLog(deps.db),
   };
 }
@@ -46,6 +47,8 @@ export interface RequestScope {
   ip: string;
   userAgent: string | null;
   cookies: Record<string, string | undefined>;
+  /** An auth cookie came twice (see readCookies): both are dropped from `cookies`. */
+  hasConflictingAuthCookies: boolean;
   setCookie: (header: string) => void;
 }
 
@@ -58,6 +61,7 @@ export function createInnerContext(services: Services, request: Partial<RequestS
     ip,
     userAgent,
     cookies: request.cookies ?? {},
+    hasConflictingAuthCookies: request.hasConflictingAuthCookies ?? false,
     setCookie: request.setCookie ?? (() => {}),
     /** Records a security event with this request's time, address and user agent. */
     audit: (event: Omit<AuditEvent, 'at' | 'ip' | 'userAgent'>) =>
@@ -70,7 +74,7 @@ export function createContextFactory(services: Services) {
     createInnerContext(services, {
       ip: getClientIp(req, services.config.trustProxy),
       userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
-      cookies: parseCookie(req.headers.cookie ?? ''),
+      ...readCookies(req.headers.cookie ?? ''),
       setCookie: (header) => res.appendHeader('set-cookie', header),
     });
 }

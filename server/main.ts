@@ -62,6 +62,8 @@ function shutdown(signal: string) {
   const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
   server.close(() => {
     clearTimeout(force);
+    // Rate-limit hits are counted in memory and written in batches: write what is pending.
+    services.auditLog.flush();
     db.$client.close();
     logger.info('Server stopped');
     process.exit(0);

@@ -1,11 +1,16 @@
-// The security audit log: one row per security-relevant event. Edit AUDIT_EVENT_TYPES
-// in db/schema.ts to record more; never put a password, token or hash in `detail`.
+// The security audit log: one row per security-relevant event (rate-limit hits are
+// counted per address instead). Edit AUDIT_EVENT_TYPES in db/schema.ts to record more;
+// never put a password, token or hash in `detail`.
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.ts';
 import { AUDIT_EVENT_TYPES, auditEvents } from '../../db/schema.ts';
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 export type AuditEvent = typeof auditEvents.$inferInsert;
+
+/** Rate-limit hits from one address on one procedure get one row per window, and one with the count. */
+export const RATE_LIMITED_AUDIT_WINDOW_SECONDS = 15 * 60;
 
 /**
  * @example
@@ -13,7 +18,7 @@ export type AuditEvent = typeof auditEvents.$inferInsert;
  * audit.record({ at: new Date(), type: 'login', outcome: 'failure', ip, userAgent, detail: 'unknown e-mail or wrong password' })
  * audit.list({ limit: 50 }) // newest first; pass `before: nextCursor` for the next page
  */
-export function createAuditLog(db: Db) {
+export function createAuditLog(db: Db, { maxSources = 10_000 } = {}) {
   const insert = db
     .insert(auditEvents)
     .values({
@@ -28,10 +33,44 @@ export function createAuditLog(db: Db) {
     })
     .prepare();
 
+  const write = (event: AuditEvent) => {
+    insert.run({ userId: null, sessionId: null, ip: null, userAgent: null, detail: null, ...event });
+  };
+
+  // A flood causes rate-limit hits at will (thousands a second, one per call in a batch),
+  // so they are counted instead of written: per address and procedure, the first hit of
+  // a window gets a row, and the hits after it one more row when the window is closed (by
+  // the next hit after it, the hourly prune, eviction from this bounded cache, or flush).
+  const windowMs = RATE_LIMITED_AUDIT_WINDOW_SECONDS * 1000;
+  type Window = { since: Date; more: number; last: AuditEvent };
+  const windows = new LRUCache<string, Window>({
+    max: maxSources,
+    dispose: ({ since, more, last }) => {
+      if (more > 0) write({ ...last, detail: `${last.detail} (${more} more since ${since.toISOString()})` });
+    },
+  });
+  const isOpen = (window: Window, at: Date) => at.getTime() < window.since.getTime() + windowMs;
+
   return {
     record(event: AuditEvent) {
-      insert.run({ userId: null, sessionId: null, ip: null, userAgent: null, detail: null, ...event });
+      if (event.type !== 'rate_limited') {
+        write(event);
+        return;
+      }
+      const key = `${event.ip} ${event.detail}`;
+      const window = windows.get(key);
+      if (window && isOpen(window, event.at)) {
+        window.more++;
+        window.last = event;
+        return;
+      }
+      windows.delete(key);
+      write(event);
+      windows.set(key, { since: event.at, more: 0, last: event });
     },
+
+    /** Writes every rate-limit count still held in memory (at shutdown). */
+    flush: () => windows.clear(),
 
     /** A page of events, newest first, optionally for one user or of one type. */
     list(query: { before?: number; limit: number; userId?: string; type?: AuditEventType }) {
@@ -53,8 +92,10 @@ export function createAuditLog(db: Db) {
       return { events: page, nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null };
     },
 
-    /** Deletes events older than `retentionDays`; returns how many. */
+    /** Writes the counts of ended rate-limit windows; deletes events older than `retentionDays`, returns how many. */
     prune(now: Date, retentionDays: number): number {
+      const ended = [...windows.entries()].filter(([, window]) => !isOpen(window, now));
+      for (const [key] of ended) windows.delete(key);
       const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
       return db.delete(auditEvents).where(lt(auditEvents.at, cutoff)).run().changes;
     },

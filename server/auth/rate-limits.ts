@@ -1,18 +1,24 @@
-// Attempt limits for the endpoints an attacker hammers. Edit the numbers here;
-// they are per process (RateLimiterMemory): use a shared store when you run several.
+// Attempt limits for the endpoints an attacker hammers, and the lockout policy of
+// docs/decisions/008-lockout-policy.md. Edit the numbers here. They are per process
+// (RateLimiterMemory, at most RATE_LIMIT_MAX_KEYS counters): use a shared store when
+// you run several.
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** The limits, as rate-limiter-flexible options (points per `duration` seconds). */
 export const RATE_LIMITS = {
-  /** Password attempts from one IP address, on any accounts (an office behind one NAT still fits). */
+  /** Password checks from one IP address on any accounts, right or wrong (an office behind one NAT still fits). */
   passwordPerIp: { points: 30, duration: 15 * 60 },
-  /** Password attempts from one IP on one account, known or not; a success resets it. */
+  /** Wrong passwords from one IP on one account, known or not; a right one clears it. */
   passwordPerIpAndAccount: { points: 5, duration: 15 * 60 },
   /**
-   * All password attempts on one account, from anywhere: a ceiling for guessing spread
-   * over many addresses. High enough that one attacker cannot lock the owner out.
+   * Wrong passwords on one account from anywhere: a ceiling for guessing spread over many
+   * addresses. Past it, each address gets one check on the account per 15 minutes, so the
+   * owner still signs in and a guesser gets one guess per address and window (decision 008).
    */
   passwordPerAccount: { points: 100, duration: 60 * 60 },
+  /** Wrong current passwords in one session (auth.changePassword): a stolen access token is no password oracle. */
+  currentPasswordPerSession: { points: 5, duration: 15 * 60 },
   registerPerIp: { points: 10, duration: 60 * 60 },
   /** Each tab refreshes once per access-token lifetime; this leaves ample room. */
   refreshPerIp: { points: 120, duration: 60 },
@@ -25,40 +31,98 @@ export class RateLimitError extends Error {
   }
 }
 
+const refusal = (msBeforeNext: number) => new RateLimitError(Math.max(1, Math.ceil(msBeforeNext / 1000)));
+
 /**
  * @example
- * const limits = createRateLimits()
- * await limits.passwordAttempt(ip, email)  // throws RateLimitError when any limit is exhausted
- * await limits.passwordAccepted(ip, email)
+ * const limits = createRateLimits(config.rateLimitMaxKeys)
+ * // throws RateLimitError instead of calling `verify` when a limit is used up
+ * const user = await limits.signInAttempt(ip, email, () => accounts.verifyCredentials(email, password, now))
  */
-export function createRateLimits() {
-  const make = (options: { points: number; duration: number }) => {
-    const limiter = new RateLimiterMemory(options);
+export function createRateLimits(maxKeys: number) {
+  // One LRU over every limiter's keys bounds their memory whatever mix of addresses and
+  // e-mails a flood brings. Evicting a key deletes its counter: it starts again from zero.
+  const keys = new LRUCache<string, RateLimiterMemory>({
+    max: maxKeys,
+    dispose: (limiter, key) => void limiter.delete(limiter.parseKey(key)),
+  });
+  const limiters: RateLimiterMemory[] = [];
+
+  const make = (name: keyof typeof RATE_LIMITS) => {
+    const limiter = new RateLimiterMemory({ ...RATE_LIMITS[name], keyPrefix: name });
+    limiters.push(limiter);
+    const track = (key: string) => keys.set(limiter.getKey(key), limiter);
+    /** Counts one attempt and says where the key stands, without refusing. */
+    const take = (key: string): Promise<RateLimiterRes> => {
+      track(key);
+      return limiter.consume(key).catch((error: unknown) => {
+        if (error instanceof RateLimiterRes) return error;
+        throw error;
+      });
+    };
     return {
+      take,
+      /** Counts one attempt; throws RateLimitError when the limit is used up. */
       async consume(key: string) {
-        try {
-          await limiter.consume(key);
-        } catch (error) {
-          if (!(error instanceof RateLimiterRes)) throw error;
-          throw new RateLimitError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-        }
+        const result = await take(key);
+        if (result.consumedPoints > limiter.points) throw refusal(result.msBeforeNext);
+        return result;
       },
-      reset: (key: string) => limiter.delete(key),
+      /** Gives one attempt back. */
+      refund: (key: string) => (track(key), limiter.reward(key)),
+      reset: (key: string) => keys.delete(limiter.getKey(key)),
     };
   };
-  const passwordPerIp = make(RATE_LIMITS.passwordPerIp);
-  const passwordPerIpAndAccount = make(RATE_LIMITS.passwordPerIpAndAccount);
-  const passwordPerAccount = make(RATE_LIMITS.passwordPerAccount);
+  const passwordPerIp = make('passwordPerIp');
+  const passwordPerIpAndAccount = make('passwordPerIpAndAccount');
+  const passwordPerAccount = make('passwordPerAccount');
+  const currentPasswordPerSession = make('currentPasswordPerSession');
+
   return {
-    /** Counts one password check (sign-in or password change) against every limit. */
-    async passwordAttempt(ip: string, account: string) {
+    /**
+     * Runs `verify`, a password check on `account` from `ip`, within the sign-in limits and
+     * returns its result (null: wrong password or unknown account, charged alike).
+     * Attempts are counted before checking, so parallel guesses count; a right password
+     * and a check that never ran (hasher busy) are given back.
+     */
+    async signInAttempt<T>(ip: string, account: string, verify: () => Promise<T | null>): Promise<T | null> {
+      // Each limit is asked only when the ones before it agreed: a refused call creates no key.
       await passwordPerIp.consume(ip);
-      await passwordPerIpAndAccount.consume(`${ip} ${account}`);
-      await passwordPerAccount.consume(account);
+      const pair = `${ip} ${account}`;
+      const fromHere = await passwordPerIpAndAccount.consume(pair);
+      const onAccount = await passwordPerAccount.take(account);
+      const pastCeiling = onAccount.consumedPoints > RATE_LIMITS.passwordPerAccount.points;
+      const refused = () => refusal(Math.min(onAccount.msBeforeNext, fromHere.msBeforeNext));
+      // Past the ceiling, a second check from one address would be an oracle for its guesses.
+      if (pastCeiling && fromHere.consumedPoints > 1) throw refused();
+      const result = await verify().catch(async (error: unknown) => {
+        await Promise.all([passwordPerIpAndAccount.refund(pair), passwordPerAccount.refund(account)]);
+        throw error;
+      });
+      if (result !== null) {
+        await Promise.all([passwordPerIpAndAccount.reset(pair), passwordPerAccount.refund(account)]);
+        return result;
+      }
+      if (pastCeiling) throw refused();
+      return null;
     },
-    passwordAccepted: (ip: string, account: string) => passwordPerIpAndAccount.reset(`${ip} ${account}`),
-    registerPerIp: make(RATE_LIMITS.registerPerIp),
-    refreshPerIp: make(RATE_LIMITS.refreshPerIp),
+
+    /** Like `signInAttempt` for a signed-in session's current password: limited per session only. */
+    async currentPasswordAttempt<T>(sessionId: string, verify: () => Promise<T | null>): Promise<T | null> {
+      await currentPasswordPerSession.consume(sessionId);
+      const result = await verify().catch(async (error: unknown) => {
+        await currentPasswordPerSession.refund(sessionId);
+        throw error;
+      });
+      if (result !== null) await currentPasswordPerSession.reset(sessionId);
+      return result;
+    },
+
+    registerPerIp: make('registerPerIp'),
+    refreshPerIp: make('refreshPerIp'),
+
+    /** Counters held in memory, for tests and the load script. */
+    size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),
   };
 }
 

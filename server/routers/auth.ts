@@ -4,10 +4,12 @@ import { TRPCError } from '@trpc/server';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { users } from '../../db/schema.ts';
-import { clearedCookies, REFRESH_COOKIE } from '../auth/cookies.ts';
+import { CONFLICTING_COOKIES } from '../auth/authenticate.ts';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/cookies.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
 import { emailInput, newPasswordInput, passwordInput } from '../auth/inputs.ts';
-import { auditEndedSessions, setSessionCookies, startSession } from '../auth/sign-in.ts';
+import { CredentialsChangedError, MAX_GRACE_ANSWERS } from '../auth/sessions.ts';
+import { auditEndedSessions, clearSessionCookies, setSessionCookies, startSession } from '../auth/sign-in.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
 import { protectedProcedure, publicProcedure, router } from '../trpc.ts';
 
@@ -34,25 +36,37 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ email: emailInput, password: passwordInput }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.limits.passwordAttempt(ctx.ip, input.email);
-      const user = await ctx.accounts.verifyCredentials(input.email, input.password, ctx.now());
+      // Guesses are limited; a right password is not refused by the per-account ceiling (decision 008).
+      const verified = await ctx.limits.signInAttempt(ctx.ip, input.email, () =>
+        ctx.accounts.verifyCredentials(input.email, input.password, ctx.now()),
+      );
       // Unknown e-mail and wrong password: the same error, after the same work.
-      if (!user) {
+      if (!verified) {
         ctx.audit({ type: 'login', outcome: 'failure', detail: `email=${input.email}` });
         throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
       }
-      await ctx.limits.passwordAccepted(ctx.ip, input.email);
-      const sessionId = await startSession(ctx, user);
+      const { user, passwordHash } = verified;
+      const sessionId = await startSession(ctx, user, passwordHash).catch((error: unknown) => {
+        // The password changed while this sign-in checked the old one: it must not survive that.
+        if (!(error instanceof CredentialsChangedError)) throw error;
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
+      });
       ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId });
       return { user };
     }),
 
   refresh: publicProcedure.mutation(async ({ ctx }) => {
     await ctx.limits.refreshPerIp.consume(ctx.ip);
+    if (ctx.hasConflictingAuthCookies) {
+      clearSessionCookies(ctx);
+      throw toTRPCError(new AuthError('invalid_token', 'an auth cookie came twice', CONFLICTING_COOKIES));
+    }
     const token = ctx.cookies[REFRESH_COOKIE];
-    const result = token ? ctx.sessions.rotateRefreshToken(token, ctx.now()) : null;
+    // The access cookie (host-only, so no other site can plant it) names this browser's session.
+    const browserSession = await ctx.tokens.readSession(ctx.cookies[ACCESS_COOKIE]);
+    const result = token ? ctx.sessions.rotateRefreshToken(token, ctx.now(), browserSession?.sessionId) : null;
     if (!result || result.status === 'rejected') {
-      for (const cookie of clearedCookies()) ctx.setCookie(cookie);
+      clearSessionCookies(ctx);
       if (result?.reason === 'reused') {
         // A rotated refresh token came back: stolen, or replayed. The whole session is gone.
         ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
@@ -66,13 +80,21 @@ export const authRouter = router({
       }
       throw refreshRefused(result?.reason);
     }
-    await setSessionCookies(
-      ctx,
-      result.user,
-      result.status === 'rotated'
-        ? { id: result.sessionId, expiresAt: result.refreshToken.expiresAt, refreshToken: result.refreshToken.token }
-        : { id: result.sessionId, expiresAt: result.sessionExpiresAt, refreshToken: null },
-    );
+    if (result.status === 'grace') {
+      ctx.audit({
+        type: 'refresh_grace_used',
+        outcome: 'success',
+        userId: result.user.id,
+        sessionId: result.sessionId,
+        detail: `${result.graceUses} of ${MAX_GRACE_ANSWERS}${result.refreshToken ? '' : ', access token only'}`,
+      });
+    }
+    await setSessionCookies(ctx, result.user, {
+      id: result.sessionId,
+      idleExpiresAt: result.idleExpiresAt,
+      expiresAt: result.expiresAt,
+      refreshToken: result.refreshToken?.token ?? null,
+    });
     return { user: result.user };
   }),
 
@@ -80,7 +102,7 @@ export const authRouter = router({
     if (ctx.sessions.revokeSession(ctx.user.id, ctx.user.sessionId, 'logout', ctx.now())) {
       auditEndedSessions(ctx, ctx.user.id, [ctx.user.sessionId], 'logout');
     }
-    for (const cookie of clearedCookies()) ctx.setCookie(cookie);
+    clearSessionCookies(ctx);
     return { ok: true as const };
   }),
 
@@ -89,14 +111,16 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       const account = ctx.accounts.getUser(ctx.user.id);
       if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
-      // A stolen access token must not become a password oracle: same limits as sign-in.
-      await ctx.limits.passwordAttempt(ctx.ip, account.email);
+      // A stolen access token must not become a password oracle: wrong guesses are limited
+      // per session. Guesses at sign-in on this account do not count here (decision 008).
+      const verified = await ctx.limits.currentPasswordAttempt(ctx.user.sessionId, () =>
+        ctx.accounts.verifyCredentials(account.email, input.currentPassword, ctx.now()),
+      );
       const event = { type: 'password_changed', userId: ctx.user.id, sessionId: ctx.user.sessionId } as const;
-      if (!(await ctx.accounts.verifyCredentials(account.email, input.currentPassword, ctx.now()))) {
+      if (!verified) {
         ctx.audit({ ...event, outcome: 'failure', detail: 'wrong current password' });
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'The current password is not correct' });
       }
-      await ctx.limits.passwordAccepted(ctx.ip, account.email);
       const passwordHash = await ctx.passwords.hash(input.newPassword);
       ctx.db.update(users).set({ passwordHash, updatedAt: ctx.now() }).where(eq(users.id, ctx.user.id)).run();
       ctx.audit({ ...event, outcome: 'success' });
@@ -106,12 +130,14 @@ export const authRouter = router({
     }),
 });
 
-function refreshRefused(reason: 'unknown' | 'expired' | 'revoked' | 'reused' | undefined) {
+function refreshRefused(reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'other_session' | undefined) {
   const error =
     reason === undefined
       ? new AuthError('missing_token', 'no refresh cookie')
       : reason === 'revoked' || reason === 'reused'
         ? new AuthError('revoked_session', `refresh token ${reason}`)
-        : new AuthError('invalid_token', `refresh token ${reason}`, 'The refresh token is invalid or expired');
+        : reason === 'other_session'
+          ? new AuthError('invalid_token', 'refresh token of another session', CONFLICTING_COOKIES)
+          : new AuthError('invalid_token', `refresh token ${reason}`, 'The refresh token is invalid or expired');
   return toTRPCError(error);
 }

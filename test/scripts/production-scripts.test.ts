@@ -1,22 +1,15 @@
 // The scripts that run against the built production server (`npm run bench`, `npm run
 // load`), in their quick modes, so they cannot rot. They check the shape of what the
 // scripts report, never timings (those belong to `npm run bench -- --check`).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, expect, test } from 'vitest';
+import { expect, inject, test } from 'vitest';
 import { ROOT, spawnScript } from '../helpers/server.ts';
 
-// Build once, from the current sources, before either script runs. Vitest sets
-// NODE_ENV=test, and Vite would keep it and bundle React's development build.
-beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], {
-    cwd: ROOT,
-    stdio: 'ignore',
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-}, 120_000);
+// test/global-setup.ts built dist/; if that failed, so does this file, with the build's output.
+const buildError = inject('buildError');
+if (buildError) throw new Error(buildError);
 
 test('the benchmark runs end to end and reports every figure', { timeout: 120_000 }, async () => {
   const json = join(mkdtempSync(join(tmpdir(), 'bench-')), 'results.json');
@@ -59,5 +52,6 @@ test('the load-and-crash script passes its checks on small numbers', { timeout: 
   expect(output).toMatch(/^ok +\d+ requests in 2 s, no errors/m);
   expect(output).toMatch(/^ok +after kill -9 mid-load .*PRAGMA integrity_check/m);
   expect(output).toMatch(/^ok +sessions revoked before the crash stay revoked/m);
-  expect(output).toMatch(/^7 passed, 0 failed$/m);
+  expect(output).toMatch(/^ok +distinct-key flood: .* heap after GC .* limiter keys \(cap 200\)/m);
+  expect(output).toMatch(/^8 passed, 0 failed$/m);
 });

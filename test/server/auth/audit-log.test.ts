@@ -1,8 +1,11 @@
 // The security audit log: every flow writes the events an auditor expects, with who,
 // from where and how it went, and never a password or token.
 import { expect, test } from 'vitest';
+import { openDatabase } from '../../../db/client.ts';
+import { migrateDatabase } from '../../../db/migrate.ts';
 import { auditEvents } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
+import { RATE_LIMITED_AUDIT_WINDOW_SECONDS, createAuditLog } from '../../../server/auth/audit-log.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { createClient } from '../../helpers/client.ts';
 import { createClock, startServersPerTest } from '../../helpers/server.ts';
@@ -91,6 +94,78 @@ test('role changes and rate-limit hits are recorded', async () => {
     detail: `user → admin by ${adminUser.id}`,
   });
   expect(events.at(-1)).toMatchObject({ type: 'rate_limited', outcome: 'failure', detail: 'auth.login' });
+});
+
+/** `calls` logins in batches of 10 from one address, all on one account. */
+async function loginFlood(server: Server, ip: string, calls: number) {
+  const batch = 10;
+  const paths = Array.from({ length: batch }, () => 'auth.login').join(',');
+  const input = Object.fromEntries(
+    Array.from({ length: batch }, (_, i) => [i, { email: 'flooded@example.com', password: 'wrong password' }]),
+  );
+  for (let sent = 0; sent < calls; sent += batch) {
+    const res = await fetch(`${server.url}/trpc/${paths}?batch=1`, {
+      method: 'POST',
+      headers: { origin: server.config.appOrigin, 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: JSON.stringify(input),
+    });
+    await res.arrayBuffer();
+  }
+}
+const rateLimitedRows = (server: Server) => eventsOf(server).filter((e) => e.type === 'rate_limited');
+
+test('a flood of rate-limited calls from one address adds a handful of rows, then one with the count', async () => {
+  const { server, clock } = await start();
+  const ip = '2001:db8:f100:d::1';
+  await loginFlood(server, ip, 2000);
+  const refused = 2000 - RATE_LIMITS.passwordPerIpAndAccount.points;
+  expect(rateLimitedRows(server)).toHaveLength(1);
+  expect(eventsOf(server).length).toBeLessThanOrEqual(RATE_LIMITS.passwordPerIpAndAccount.points + 1);
+
+  // The next hit after the window records what the window held, and opens a new one.
+  clock.advance(RATE_LIMITED_AUDIT_WINDOW_SECONDS);
+  await loginFlood(server, ip, 10);
+  const [first, summary, next] = rateLimitedRows(server);
+  expect(first).toMatchObject({ detail: 'auth.login', ip: '2001:db8:f100:d::/64' });
+  expect(summary).toMatchObject({ type: 'rate_limited', outcome: 'failure', ip: '2001:db8:f100:d::/64' });
+  expect(summary?.detail).toBe(`auth.login (${refused - 1} more since ${first!.at.toISOString()})`);
+  expect(next).toMatchObject({ detail: 'auth.login' });
+  expect(rateLimitedRows(server)).toHaveLength(3);
+});
+
+test('a count still open when the window ends is written by the hourly prune', async () => {
+  const { server } = await start();
+  await loginFlood(server, '2001:db8:f100:e::1', 20);
+  const later = new Date(Date.now() + RATE_LIMITED_AUDIT_WINDOW_SECONDS * 1000);
+  server.services.auditLog.prune(later, server.config.auditRetentionDays);
+  expect(rateLimitedRows(server).map((e) => e.detail)).toEqual([
+    'auth.login',
+    expect.stringMatching(/^auth\.login \(14 more since .+\)$/),
+  ]);
+});
+
+test('rate-limit counts are kept for a bounded number of addresses; an evicted count is written', () => {
+  const db = openDatabase(':memory:');
+  migrateDatabase(db);
+  const audit = createAuditLog(db, { maxSources: 100 });
+  const at = new Date();
+  for (let i = 0; i < 1000; i++) {
+    for (let hit = 0; hit < 3; hit++) {
+      audit.record({
+        at,
+        type: 'rate_limited',
+        outcome: 'failure',
+        ip: `198.51.${i >> 8}.${i & 255}`,
+        detail: 'auth.login',
+      });
+    }
+  }
+  const rows = () => db.select().from(auditEvents).all();
+  expect(rows()).toHaveLength(1000 + 900); // a row per address, a count per evicted address
+  expect(rows().filter((e) => e.detail === `auth.login (2 more since ${at.toISOString()})`)).toHaveLength(900);
+  audit.flush();
+  expect(rows()).toHaveLength(2000);
+  db.$client.close();
 });
 
 test('no event holds a password, a token or a hash', async () => {

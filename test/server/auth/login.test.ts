@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { users } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
-import { createClient, randomIp } from '../../helpers/client.ts';
+import { type CallResult, type TestClient, createClient, randomIp } from '../../helpers/client.ts';
 import { startServer, withServer } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
@@ -16,6 +16,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const newClient = () => createClient(server.url, server.config.appOrigin);
+const newClientOf = (other: { url: string; config: { appOrigin: string } }) =>
+  createClient(other.url, other.config.appOrigin);
 
 test('unknown e-mail and wrong password get identical status, headers and body', async () => {
   const { email } = await createUser(server);
@@ -173,6 +175,91 @@ test('repeated failures on one account from one address get 429 with Retry-After
     // ...but the attacker cannot lock the owner out from elsewhere.
     const owner = createClient(limited.url, limited.config.appOrigin);
     expect((await owner.mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
+  }));
+
+/** Wrong guesses on `email`, as many per address as the per-address limit allows, until `total`. */
+async function spreadGuesses(server: { url: string; config: { appOrigin: string } }, email: string, total: number) {
+  const perAddress = RATE_LIMITS.passwordPerIpAndAccount.points;
+  const statuses: number[] = [];
+  for (let sent = 0; sent < total; sent += perAddress) {
+    const attacker = createClient(server.url, server.config.appOrigin);
+    for (let i = 0; i < Math.min(perAddress, total - sent); i++) {
+      statuses.push((await attacker.mutate('auth.login', { email, password: `guess ${sent + i}` })).status);
+    }
+  }
+  return statuses;
+}
+
+test('guesses spread over many addresses cannot lock the owner out of sign-in', () =>
+  withServer({}, async (limited) => {
+    const { email } = await createUser(limited);
+    const ceiling = RATE_LIMITS.passwordPerAccount.points;
+    const statuses = await spreadGuesses(limited, email, ceiling + 5); // 21 addresses
+    expect(statuses.slice(0, ceiling).every((s) => s === 401)).toBe(true);
+    // Past the ceiling guesses get 429, from the addresses that guessed and from new ones.
+    expect(statuses.slice(ceiling)).toEqual([429, 429, 429, 429, 429]);
+    const fresh = await newClientOf(limited).mutate('auth.login', { email, password: 'one more guess' });
+    expect(fresh.status).toBe(429);
+    expect(Number(fresh.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The owner, from an address of their own, signs in.
+    const owner = await newClientOf(limited).mutate('auth.login', { email, password: PASSWORD });
+    expect(owner.status).toBe(200);
+  }));
+
+test('past the ceiling an unknown e-mail is answered exactly like a known one', () =>
+  withServer({}, async (limited) => {
+    const { email } = await createUser(limited);
+    const ceiling = RATE_LIMITS.passwordPerAccount.points;
+    const answers = [];
+    for (const target of [email, 'never-registered@example.com']) {
+      expect((await spreadGuesses(limited, target, ceiling)).every((s) => s === 401)).toBe(true);
+      answers.push(await newClientOf(limited).mutate('auth.login', { email: target, password: 'wrong password' }));
+    }
+    const [known, unknown] = answers as [CallResult, CallResult];
+    expect(known.status).toBe(429);
+    expect(unknown.status).toBe(429);
+    expect(unknown.body).toEqual(known.body);
+    const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date' && name !== 'retry-after');
+    expect(comparable(unknown.headers)).toEqual(comparable(known.headers));
+  }));
+
+test('past the ceiling each address gets one password check on the account per window', () =>
+  withServer({}, async (limited) => {
+    const { email } = await createUser(limited);
+    await spreadGuesses(limited, email, RATE_LIMITS.passwordPerAccount.points);
+    const client = newClientOf(limited);
+    expect((await client.mutate('auth.login', { email, password: 'a wrong guess' })).status).toBe(429);
+    // A second check from the same address would be an oracle: refused, even the right password.
+    expect((await client.mutate('auth.login', { email, password: PASSWORD })).status).toBe(429);
+    expect((await newClientOf(limited).mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
+  }));
+
+test('guesses spread over many addresses do not block the owner changing their password', () =>
+  withServer({}, async (limited) => {
+    const { email, client: owner } = await createUser(limited);
+    await spreadGuesses(limited, email, RATE_LIMITS.passwordPerAccount.points + 5);
+    const res = await owner.mutate('auth.changePassword', {
+      currentPassword: PASSWORD,
+      newPassword: 'a brand new password',
+    });
+    expect(res.status).toBe(200);
+  }));
+
+test('wrong current passwords are limited per session, so a stolen access token is no password oracle', () =>
+  withServer({}, async (limited) => {
+    const { email, client: thief } = await createUser(limited);
+    const change = (client: TestClient, currentPassword: string) =>
+      client.mutate('auth.changePassword', { currentPassword, newPassword: 'a brand new password' });
+    for (let i = 0; i < RATE_LIMITS.currentPasswordPerSession.points; i++) {
+      expect((await change(thief, `guess ${i}`)).status).toBe(400);
+    }
+    const blocked = await change(thief, PASSWORD); // refused unchecked: the right one too
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The owner's other session is not affected.
+    const owner = newClientOf(limited);
+    expect((await owner.mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
+    expect((await change(owner, PASSWORD)).status).toBe(200);
   }));
 
 test('one address trying many accounts is limited too', () =>
