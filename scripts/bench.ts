@@ -54,8 +54,10 @@ const SIZES = args.quick
       rotationMs: 200,
     }
   : {
-      rounds: 5,
-      seconds: 2,
+      // Many short rounds, alternating: this shared machine's speed drifts by tens of percent
+      // within seconds, and only a ratio measured side by side survives that.
+      rounds: 9,
+      seconds: 1,
       connections: 10,
       logins: 15,
       probeSeconds: 3,
@@ -91,7 +93,7 @@ async function main() {
     results.coldStartMs = median(await measureColdStarts(dir));
     const server = await startProductionServer(dir, 'bench.db');
     try {
-      Object.assign(results, await measureThroughput(server.url));
+      Object.assign(results, await measureThroughput(server.url, server.child.pid));
       results.loginP50Ms = median(await measureLogins(server.url));
       Object.assign(results, await measureLatencyDuringFlood(server.url));
       results.refreshRotationsPerSecondHttp = await measureHttpRefresh(server.url);
@@ -128,11 +130,23 @@ function expectOnly2xx(name: string, result: autocannon.Result) {
   return result;
 }
 
-async function measureThroughput(url: string) {
+/** CPU seconds the process has used so far (Linux); NaN elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return NaN;
+  }
+}
+
+async function measureThroughput(url: string, serverPid: number | undefined) {
   await call(url, 'auth.register', { email: 'bench@example.com', password: PASSWORD });
   const { access } = await signIn(url, 'bench@example.com');
-  const run = async (path: string, headers: Record<string, string> = {}) =>
-    expectOnly2xx(
+  /** Requests per second, and the server's CPU microseconds per request (less noisy). */
+  const run = async (path: string, headers: Record<string, string> = {}) => {
+    const cpuBefore = cpuSecondsOf(serverPid);
+    const result = expectOnly2xx(
       path,
       await autocannon({
         url: `${url}/trpc/${path}`,
@@ -140,23 +154,34 @@ async function measureThroughput(url: string) {
         connections: SIZES.connections,
         duration: SIZES.seconds,
       }),
-    ).requests.average;
+    );
+    const cpuMicros = ((cpuSecondsOf(serverPid) - cpuBefore) * 1e6) / result.requests.total;
+    return { rate: result.requests.total / SIZES.seconds, cpuMicros };
+  };
   const measure = { public: () => run('health'), protected: () => run('user.me', { cookie: access }) };
   await measure.public(); // warm-up: JIT, connection pools, SQLite page cache
-  const rates = { public: [] as number[], protected: [] as number[], ratio: [] as number[] };
+  await measure.protected();
+  const rates = { public: [] as number[], protected: [] as number[], ratio: [] as number[], cpuRatio: [] as number[] };
+  const cpu = { public: [] as number[], protected: [] as number[] };
   for (let round = 0; round < SIZES.rounds; round++) {
     // Alternate which goes first, so drift hits both alike.
     const order = round % 2 === 0 ? (['public', 'protected'] as const) : (['protected', 'public'] as const);
-    const rate = { public: 0, protected: 0 };
-    for (const name of order) rate[name] = await measure[name]();
-    rates.public.push(rate.public);
-    rates.protected.push(rate.protected);
-    rates.ratio.push(rate.protected / rate.public);
+    const got = { public: { rate: 0, cpuMicros: 0 }, protected: { rate: 0, cpuMicros: 0 } };
+    for (const name of order) got[name] = await measure[name]();
+    rates.public.push(got.public.rate);
+    rates.protected.push(got.protected.rate);
+    rates.ratio.push(got.protected.rate / got.public.rate);
+    cpu.public.push(got.public.cpuMicros);
+    cpu.protected.push(got.protected.cpuMicros);
+    rates.cpuRatio.push(got.public.cpuMicros / got.protected.cpuMicros);
   }
   return {
     publicRequestsPerSecond: median(rates.public),
     protectedRequestsPerSecond: median(rates.protected),
     protectedToPublicRatio: median(rates.ratio),
+    publicCpuMicrosPerRequest: median(cpu.public),
+    protectedCpuMicrosPerRequest: median(cpu.protected),
+    protectedToPublicCpuRatio: median(rates.cpuRatio),
   };
 }
 
@@ -347,6 +372,12 @@ function report(results: Partial<Record<string, number>>) {
       f('protectedToPublicRatio', 2),
       'protectedToPublicRatio',
     ],
+    [
+      'server CPU µs per request, public / protected (median)',
+      `${f('publicCpuMicrosPerRequest')} / ${f('protectedCpuMicrosPerRequest')}`,
+      null,
+    ],
+    ['  as a ratio, public CPU / protected CPU (median)', f('protectedToPublicCpuRatio', 2), null],
     [
       'protected query p50 / p99, ms, 1 connection, calm',
       `${f('calmProtectedP50Ms', 1)} / ${f('calmProtectedP99Ms', 1)}`,

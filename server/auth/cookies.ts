@@ -48,8 +48,9 @@ export function clearedCookies(appHost: string): string[] {
  */
 export function readCookies(header: string) {
   const cookies: Record<string, string | undefined> = parseCookie(header);
-  const names = header.split(';').map((pair) => pair.split('=', 1)[0]!.trim());
-  const isRepeated = (name: string) => names.indexOf(name) !== names.lastIndexOf(name);
+  // Every signed-in request passes here: a substring test, not a second parse. A name can
+  // only be "repeated" as a substring if it really repeats (`__Host-`/`__Secure-` prefixes).
+  const isRepeated = (name: string) => header.indexOf(`${name}=`) !== header.lastIndexOf(`${name}=`);
   const hasConflictingAuthCookies = isRepeated(ACCESS_COOKIE) || isRepeated(REFRESH_COOKIE);
   if (hasConflictingAuthCookies) {
     delete cookies[ACCESS_COOKIE];

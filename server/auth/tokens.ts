@@ -95,16 +95,16 @@ export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionChe
 
   /** Returns the token's claims, or throws an AuthError: `expired_token` or `invalid_token`. */
   async function verify(token: string, now: Date): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_BYTES) throw new AuthError('invalid_token', 'token over 4096 bytes');
-    // Compact JWS is three unpadded base64url segments (RFC 7515 §2). jose's decoder also
-    // takes `=` padding, which would give one token many spellings.
-    if (!COMPACT_JWS.test(token)) throw new AuthError('invalid_token', 'not three unpadded base64url segments');
     // A cached token passed every check below; only time can have changed since.
     const cached = verified.get(token);
     if (cached) {
       if (cached.validUntil <= epochSeconds(now)) throw new AuthError('expired_token', 'ERR_JWT_EXPIRED (cached)');
       return cached.claims;
     }
+    if (token.length > MAX_TOKEN_BYTES) throw new AuthError('invalid_token', 'token over 4096 bytes');
+    // Compact JWS is three unpadded base64url segments (RFC 7515 §2). jose's decoder also
+    // takes `=` padding, which would give one token many spellings.
+    if (!COMPACT_JWS.test(token)) throw new AuthError('invalid_token', 'not three unpadded base64url segments');
     const claims = await verifySignatureAndClaims(token, now);
     if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value!);
     // maxTokenAge applies on a cache hit too: a token never outlives ACCESS_TOKEN_TTL.
