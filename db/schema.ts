@@ -18,6 +18,8 @@ export const users = sqliteTable('users', {
   /** An argon2id PHC string, never the password. */
   passwordHash: text('password_hash').notNull(),
   role: text('role', { enum: ROLES }).notNull().default(DEFAULT_ROLE),
+  /** Set when the owner proved they read this address (a link from it); null cannot sign in. */
+  emailVerifiedAt: timestamp('email_verified_at'),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at')
     .notNull()
@@ -33,6 +35,7 @@ export const REVOCATION_REASONS = [
   'reuse_detected',
   /** The browser that held it signed in again (its cookies now belong to the new session). */
   'signed_in_again',
+  'account_deleted',
 ] as const;
 
 /** A session is one refresh-token family: every token rotated from one sign-in. */
@@ -52,6 +55,8 @@ export const sessions = sqliteTable(
     revokedAt: timestamp('revoked_at'),
     revokedReason: text('revoked_reason', { enum: REVOCATION_REASONS }),
     userAgent: text('user_agent'),
+    /** When this session last proved the password (sign-in, re-authentication): step-up checks it. */
+    authenticatedAt: timestamp('authenticated_at'),
     /**
      * Key that derives each refresh token from its predecessor (HMAC), so a refresh whose
      * response was lost can be answered with the same successor. Useless without a token.
@@ -96,6 +101,18 @@ export const AUDIT_EVENT_TYPES = [
   'password_changed',
   'role_changed',
   'rate_limited',
+  'sign_up_requested',
+  'password_reset_requested',
+  'password_reset',
+  'email_change_requested',
+  'email_changed',
+  'account_deleted',
+  'reauthenticated',
+  /** A link was refused: unknown, used, expired or for another purpose (detail says which). */
+  'email_token_refused',
+  'mail_sent',
+  'mail_failed',
+  'mail_expired',
 ] as const;
 
 /** The security audit trail: who did what, from where, and whether it worked. Never passwords or tokens. */
@@ -121,3 +138,65 @@ export const auditEvents = sqliteTable(
 export type User = typeof users.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type RefreshToken = typeof refreshTokens.$inferSelect;
+
+/** What a link sent by e-mail may do; a token is good for exactly one purpose. */
+export const EMAIL_TOKEN_PURPOSES = ['sign_up', 'password_reset', 'email_change'] as const;
+
+/**
+ * Single-use tokens sent in links (the Copenhagen Book's design): only their SHA-256 is
+ * stored, each is bound to its purpose, its address and (but for sign-up) its user.
+ */
+export const emailTokens = sqliteTable(
+  'email_tokens',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    tokenHash: text('token_hash').notNull().unique(),
+    purpose: text('purpose', { enum: EMAIL_TOKEN_PURPOSES }).notNull(),
+    /** Null for sign-up: no account exists until the link is used. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** The address the link was sent to (for an e-mail change, the new one). */
+    email: text('email').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [index('email_tokens_user_id_idx').on(t.userId), index('email_tokens_email_idx').on(t.email)],
+);
+
+/**
+ * Mail waiting to be sent, written in the same transaction as the token it carries, so a
+ * crash loses nothing. A worker sends it with retries; once sent or expired the row is
+ * deleted, so no usable token stays here.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    /** Which template (server/mail/templates.ts): the audit log names it, never the body. */
+    kind: text('kind').notNull(),
+    /** Whom it concerns, for the audit log. No foreign key: a goodbye mail outlives its account. */
+    userId: text('user_id'),
+    to: text('to').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    html: text('html').notNull(),
+    createdAt: createdAt(),
+    /** Not sent by then (its link has expired): dropped. */
+    expiresAt: timestamp('expires_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** When a worker may try (again); a worker that takes the row moves it ahead (a lease). */
+    nextAttemptAt: timestamp('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+  },
+  (t) => [index('outbox_next_attempt_at_idx').on(t.nextAttemptAt)],
+);
+
+/** Development only: what the dev mailbox "sent", for the SPA's /dev/mailbox page. */
+export const devMailbox = sqliteTable('dev_mailbox', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  to: text('to').notNull(),
+  subject: text('subject').notNull(),
+  text: text('text').notNull(),
+  html: text('html').notNull(),
+  sentAt: timestamp('sent_at').notNull(),
+});

@@ -4,6 +4,7 @@
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { Db } from '../db/client.ts';
 import { createAccounts } from './auth/accounts.ts';
+import { createEmailTokens } from './auth/email-tokens.ts';
 import { readCookies } from './auth/cookies.ts';
 import { type AuditEvent, createAuditLog } from './auth/audit-log.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
@@ -12,6 +13,7 @@ import { createRevocations } from './auth/revocations.ts';
 import { createSessionStore } from './auth/sessions.ts';
 import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
+import { createMailer } from './mail/mailer.ts';
 import { getClientIp } from './http/client-ip.ts';
 import type { Logger } from './logger.ts';
 
@@ -29,6 +31,7 @@ export function createServices(deps: ServerDeps) {
   revocations.load(deps.db, deps.now());
   const passwords = createPasswordHasher(deps.config.passwords);
   const sessions = createSessionStore(deps.db, deps.config.jwt, revocations);
+  const auditLog = createAuditLog(deps.db);
   return {
     ...deps,
     realm: new URL(deps.config.appOrigin).host,
@@ -38,7 +41,10 @@ export function createServices(deps: ServerDeps) {
     sessions,
     revocations,
     limits: createRateLimits(deps.config.rateLimitMaxKeys),
-    auditLog: createAuditLog(deps.db),
+    auditLog,
+    emailTokens: createEmailTokens(deps.db, deps.config.emailTokenTtl),
+    /** Sends what procedures queue; main.ts starts and stops its worker. */
+    mail: createMailer({ ...deps, auditLog }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -102,6 +102,20 @@ const schema = z
     KEEP_ALIVE_TIMEOUT: seconds(5),
     MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(1000)),
     MAX_CONNECTIONS_PER_IP: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
+    SMTP_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .url({
+          protocol: /^smtps?$/,
+          error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com:465',
+        })
+        .optional(),
+    ),
+    MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).optional()),
+    REAUTH_WINDOW: seconds(600),
+    SIGN_UP_TOKEN_TTL: seconds(86_400),
+    PASSWORD_RESET_TOKEN_TTL: seconds(3600),
+    EMAIL_CHANGE_TOKEN_TTL: seconds(3600),
     RATE_LIMIT_MAX_KEYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(50_000)),
     APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
@@ -112,6 +126,22 @@ const schema = z
         code: 'custom',
         path: ['APP_ORIGIN'],
         message: 'is required in production (the origin browsers load the app from).',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_URL'],
+        message:
+          'is required in production: sign-up links and password resets go out by e-mail. ' +
+          'Set it to your provider, e.g. smtps://user:pass@smtp.example.com:465 (and MAIL_FROM).',
+      });
+    }
+    if (env.SMTP_URL && !env.MAIL_FROM) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAIL_FROM'],
+        message: 'is required with SMTP_URL: the sender of every mail, e.g. "Example App <no-reply@example.com>".',
       });
     }
     // OWASP's minimum for argon2id: 19 MiB, two passes. Cheaper settings are for tests only.
@@ -178,6 +208,23 @@ const schema = z
         keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT * 1000,
         maxConnections: env.MAX_CONNECTIONS,
         maxConnectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
+      },
+      /**
+       * Where mail goes: SMTP when SMTP_URL is set; otherwise the development mailbox (console
+       * and /dev/mailbox) in development, and memory in tests. Production requires SMTP.
+       */
+      mail: {
+        transport: env.SMTP_URL ? 'smtp' : env.NODE_ENV === 'test' ? 'memory' : 'dev-mailbox',
+        smtpUrl: env.SMTP_URL,
+        from: env.MAIL_FROM ?? 'Starter dev mailbox <no-reply@localhost>',
+      } as { transport: 'smtp' | 'memory' | 'dev-mailbox'; smtpUrl: string | undefined; from: string },
+      /** Seconds a password proof counts as recent for sensitive actions (step-up). */
+      reauthWindow: env.REAUTH_WINDOW,
+      /** Lifetimes of the links sent by e-mail, seconds. */
+      emailTokenTtl: {
+        sign_up: env.SIGN_UP_TOKEN_TTL,
+        password_reset: env.PASSWORD_RESET_TOKEN_TTL,
+        email_change: env.EMAIL_CHANGE_TOKEN_TTL,
       },
       /** Rate-limiter entries kept in memory, at most (least recently used go first). */
       rateLimitMaxKeys: env.RATE_LIMIT_MAX_KEYS,

@@ -42,8 +42,9 @@ const server = createApp(services, { publicDir: existsSync(publicDir) ? publicDi
 const prune = () => {
   const now = new Date();
   const ended = services.sessions.prune(now);
+  const links = services.emailTokens.prune(now);
   const events = services.auditLog.prune(now, config.auditRetentionDays);
-  logger.debug(`Pruned ${ended} ended session(s) and ${events} audit event(s)`);
+  logger.debug(`Pruned ${ended} ended session(s), ${links} expired link(s) and ${events} audit event(s)`);
 };
 prune();
 setInterval(prune, PRUNE_INTERVAL_MS).unref();
@@ -52,6 +53,8 @@ server.on('error', (error) => {
   process.exit(1);
 });
 server.listen(config.port, config.host, () => {
+  // Mail queued before a crash or while SMTP was down goes out now.
+  services.mail.start();
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   logger.info(`Listening on http://${host}:${port} (${config.nodeEnv})`);
@@ -60,8 +63,9 @@ server.listen(config.port, config.host, () => {
 function shutdown(signal: string) {
   logger.info(`${signal} received: finishing in-flight requests`);
   const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-  server.close(() => {
+  server.close(async () => {
     clearTimeout(force);
+    await services.mail.stop();
     // Rate-limit hits are counted in memory and written in batches: write what is pending.
     services.auditLog.flush();
     db.$client.close();

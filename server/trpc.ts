@@ -11,7 +11,7 @@ import type { Role } from './auth/roles.ts';
 import type { Context } from './context.ts';
 
 /** Every procedure declares who may call it (test/server/access.test.ts checks). */
-export type Access = 'public' | 'signed-in' | { roles: readonly Role[] };
+export type Access = 'public' | 'signed-in' | 'recent-auth' | { roles: readonly Role[] };
 
 const t = initTRPC
   .context<Context>()
@@ -66,6 +66,24 @@ const signedIn = t.middleware(async ({ ctx, next }) => {
 
 /** A signed-in user: `ctx.user` is `{ id, role, sessionId }`. */
 export const protectedProcedure = base.meta({ access: 'signed-in' }).use(signedIn);
+
+/**
+ * A signed-in user whose session proved the password within REAUTH_WINDOW ("sudo mode"),
+ * for actions a stolen session must not take: change the e-mail, delete the account, end
+ * other sessions. A stale proof gets 401 `reauth_required`; `auth.reauthenticate` renews it.
+ *
+ * @example
+ * delete: recentAuthProcedure.mutation(({ ctx }) => deleteAccount(ctx))
+ */
+export const recentAuthProcedure = protectedProcedure.meta({ access: 'recent-auth' }).use(({ ctx, next }) => {
+  const window = ctx.config.reauthWindow;
+  if (!ctx.sessions.isRecentlyAuthenticated(ctx.user.sessionId, ctx.now(), window)) {
+    throw toTRPCError(
+      new AuthError('reauth_required', 'password proof older than REAUTH_WINDOW', undefined, { max_age: window }),
+    );
+  }
+  return next();
+});
 
 /**
  * A signed-in user with one of `roles`.

@@ -13,9 +13,28 @@ export type PublicUser = { id: string; email: string; role: (typeof users.$infer
  * const accounts = createAccounts(db, passwords)
  * await accounts.verifyCredentials('ada@example.com', 'correct horse', new Date()) // => PublicUser | null
  */
+/**
+ * Inserts an account whose address is verified (sign-up completed, `npm run user:create`,
+ * test fixtures); undefined when the address is taken.
+ *
+ * @example insertVerifiedUser(db, { email, passwordHash, role: 'admin' }, new Date())
+ */
+export function insertVerifiedUser(
+  db: Db,
+  account: { email: string; passwordHash: string; role?: PublicUser['role'] },
+  now: Date,
+): PublicUser | undefined {
+  return db
+    .insert(users)
+    .values({ ...account, emailVerifiedAt: now, createdAt: now, updatedAt: now })
+    .onConflictDoNothing()
+    .returning(publicUserColumns)
+    .get();
+}
+
 export function createAccounts(db: Db, passwords: PasswordHasher) {
   const findByEmail = db
-    .select({ ...publicUserColumns, passwordHash: users.passwordHash })
+    .select({ ...publicUserColumns, passwordHash: users.passwordHash, emailVerifiedAt: users.emailVerifiedAt })
     .from(users)
     .where(eq(users.email, sql.placeholder('email')))
     .prepare();
@@ -30,6 +49,9 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     /** The public fields of a user, or undefined. */
     getUser: (id: string) => findById.get({ id }),
 
+    /** The account using `email`, or undefined; never send what it returns to a client. */
+    findByEmail: (email: string) => findByEmail.get({ email }),
+
     /**
      * The user and the password hash that matched (give it to startSession, which refuses
      * if the password changes meanwhile), or null for an unknown e-mail or a wrong
@@ -42,7 +64,8 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     ): Promise<{ user: PublicUser; passwordHash: string } | null> {
       const row = findByEmail.get({ email });
       const { ok, needsRehash } = await passwords.verify(row?.passwordHash ?? null, password);
-      if (!ok || !row) return null;
+      // An address nobody proved to own cannot sign in: answered like a wrong password.
+      if (!ok || !row || !row.emailVerifiedAt) return null;
       const user = { id: row.id, email: row.email, role: row.role };
       if (!needsRehash) return { user, passwordHash: row.passwordHash };
       // Stored with older (cheaper) parameters: upgrade while we hold the password, unless

@@ -24,6 +24,12 @@ export const AUTH_ERRORS = {
     bearerError: 'insufficient_scope',
     message: 'Your role does not allow this',
   },
+  /** RFC 9470: signed in, but this action needs a password proof within REAUTH_WINDOW. */
+  reauth_required: {
+    status: 'UNAUTHORIZED',
+    bearerError: 'insufficient_user_authentication',
+    message: 'Confirm your password to continue',
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;
@@ -34,6 +40,8 @@ export class AuthError extends Error {
     readonly code: AuthErrorCode,
     readonly reason: string = code,
     message: string = AUTH_ERRORS[code].message,
+    /** Extra challenge parameters, such as RFC 9470's `max_age`. */
+    readonly challenge: Record<string, number> = {},
   ) {
     super(message);
     this.name = 'AuthError';
@@ -50,7 +58,8 @@ export class AuthError extends Error {
 export function wwwAuthenticate(realm: string, error: AuthError | null): string {
   const bearerError = error ? AUTH_ERRORS[error.code].bearerError : null;
   if (!error || !bearerError) return `Bearer realm="${realm}"`;
-  return `Bearer realm="${realm}", error="${bearerError}", error_description="${error.message}"`;
+  const extra = Object.entries(error.challenge).map(([name, value]) => `, ${name}=${value}`);
+  return `Bearer realm="${realm}", error="${bearerError}", error_description="${error.message}"${extra.join('')}`;
 }
 
 export function toTRPCError(error: AuthError): TRPCError {

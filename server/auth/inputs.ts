@@ -33,3 +33,8 @@ export const newPasswordInput = password
 
 /** A password being checked: any length up to the maximum, common or not (older ones still sign in). */
 export const passwordInput = password.refine((value) => value.length > 0, 'Enter your password');
+
+/** A token from an e-mailed link: 32 random bytes, base64url. Anything else is refused unread. */
+export const linkTokenInput = z
+  .string()
+  .regex(/^[\w-]{43}$/, 'This link is invalid; open the newest one from your e-mail');

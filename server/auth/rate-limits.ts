@@ -20,6 +20,15 @@ export const RATE_LIMITS = {
   /** Wrong current passwords in one session (auth.changePassword): a stolen access token is no password oracle. */
   currentPasswordPerSession: { points: 5, duration: 15 * 60 },
   registerPerIp: { points: 10, duration: 60 * 60 },
+  /** Links used (sign-up, password reset) from one address: each costs a password hash. */
+  linkPerIp: { points: 20, duration: 60 * 60 },
+  /** Requests that may send mail (sign-up, reset, e-mail change) from one address: 429 past it. */
+  mailPerIp: { points: 10, duration: 60 * 60 },
+  /**
+   * Mails to one e-mail address. Past it the request is answered exactly as before but no
+   * mail is sent, so the limit reveals nothing about the address and nobody floods an inbox.
+   */
+  mailPerAddress: { points: 3, duration: 15 * 60 },
   /** Each tab refreshes once per access-token lifetime; this leaves ample room. */
   refreshPerIp: { points: 120, duration: 60 },
 } as const;
@@ -77,6 +86,7 @@ export function createRateLimits(maxKeys: number) {
   const passwordPerIpAndAccount = make('passwordPerIpAndAccount');
   const passwordPerAccount = make('passwordPerAccount');
   const currentPasswordPerSession = make('currentPasswordPerSession');
+  const mailPerAddress = make('mailPerAddress');
 
   return {
     /**
@@ -119,6 +129,13 @@ export function createRateLimits(maxKeys: number) {
     },
 
     registerPerIp: make('registerPerIp'),
+    mailPerIp: make('mailPerIp'),
+    linkPerIp: make('linkPerIp'),
+    /** True when another mail to `address` is allowed now (never throws: see RATE_LIMITS.mailPerAddress). */
+    async mayMail(address: string) {
+      const result = await mailPerAddress.take(address);
+      return result.consumedPoints <= RATE_LIMITS.mailPerAddress.points;
+    },
     refreshPerIp: make('refreshPerIp'),
 
     /** Counters held in memory, for tests and the load script. */

@@ -99,6 +99,11 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
       ),
     )
     .prepare();
+  const findAuthenticatedAt = db
+    .select({ authenticatedAt: sessions.authenticatedAt })
+    .from(sessions)
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .prepare();
   const findPasswordHash = db
     .select({ passwordHash: users.passwordHash })
     .from(users)
@@ -181,6 +186,8 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
               lastUsedAt: now,
               idleExpiresAt,
               expiresAt,
+              // Every session starts from a password (or a link only its owner could open).
+              authenticatedAt: now,
               rotationKey: randomBytes(32).toString('base64url'),
             })
             .returning({ id: sessions.id })
@@ -190,6 +197,17 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
         },
         { behavior: 'immediate' },
       );
+    },
+
+    /** Records that the session proved the password again (auth.reauthenticate). */
+    markAuthenticated(sessionId: string, now: Date) {
+      db.update(sessions).set({ authenticatedAt: now }).where(eq(sessions.id, sessionId)).run();
+    },
+
+    /** Whether the session proved the password within the last `windowSeconds`. */
+    isRecentlyAuthenticated(sessionId: string, now: Date, windowSeconds: number): boolean {
+      const row = findAuthenticatedAt.get({ id: sessionId });
+      return !!row?.authenticatedAt && now.getTime() - row.authenticatedAt.getTime() <= windowSeconds * 1000;
     },
 
     /** Whether `sessionId` is a live session of `userId` (asked once per new access token). */

@@ -1,8 +1,10 @@
 // The app's router: one line per sub-router. Add yours here.
 import { sql } from 'drizzle-orm';
 import { publicProcedure, router } from '../trpc.ts';
+import { accountRouter } from './account.ts';
 import { adminRouter } from './admin.ts';
 import { authRouter } from './auth.ts';
+import { devRouter } from './dev.ts';
 import { sessionRouter } from './session.ts';
 import { userRouter } from './user.ts';
 
@@ -14,8 +16,11 @@ export const appRouter = router({
   }),
   auth: authRouter,
   user: userRouter,
+  account: accountRouter,
   session: sessionRouter,
   admin: adminRouter,
+  /** Development only (the dev mailbox); every call answers 404 in production. */
+  dev: devRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,37 +1,53 @@
-// Sign-up, sign-in, refresh, sign-out and password change. Thin: the rules live
-// in server/auth/; this file wires them to cookies and rate limits.
+// Sign-up, sign-in, refresh, sign-out, password change and reset, re-authentication.
+// Thin: the rules live in server/auth/; this file wires them to inputs and cookies.
 import { TRPCError } from '@trpc/server';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { users } from '../../db/schema.ts';
+import {
+  completeSignUp,
+  reauthenticate,
+  requestPasswordReset,
+  requestSignUp,
+  resetPassword,
+  setNewPassword,
+} from '../auth/account-lifecycle.ts';
 import { CONFLICTING_COOKIES } from '../auth/authenticate.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/cookies.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
-import { emailInput, newPasswordInput, passwordInput } from '../auth/inputs.ts';
+import { emailInput, linkTokenInput, newPasswordInput, passwordInput } from '../auth/inputs.ts';
 import { CredentialsChangedError, MAX_GRACE_ANSWERS } from '../auth/sessions.ts';
 import { auditEndedSessions, clearSessionCookies, setSessionCookies, startSession } from '../auth/sign-in.ts';
-import { publicUserColumns } from '../auth/accounts.ts';
 import { protectedProcedure, publicProcedure, router } from '../trpc.ts';
 
 const INVALID_CREDENTIALS = 'Invalid e-mail or password';
 
 export const authRouter = router({
-  register: publicProcedure
-    .input(z.object({ email: emailInput, password: newPasswordInput }))
-    .mutation(async ({ ctx, input }) => {
-      await ctx.limits.registerPerIp.consume(ctx.ip);
-      const passwordHash = await ctx.passwords.hash(input.password);
-      const [user] = ctx.db
-        .insert(users)
-        .values({ email: input.email, passwordHash, createdAt: ctx.now(), updatedAt: ctx.now() })
-        .onConflictDoNothing()
-        .returning(publicUserColumns)
-        .all();
-      if (!user) throw new TRPCError({ code: 'CONFLICT', message: 'An account with this e-mail already exists' });
-      const sessionId = await startSession(ctx, user);
-      ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
-      return { user };
-    }),
+  /** Always the same answer: a link to a new address, a notice to one that has an account. */
+  register: publicProcedure.input(z.object({ email: emailInput })).mutation(async ({ ctx, input }) => {
+    await requestSignUp(ctx, input.email);
+    return { ok: true as const };
+  }),
+
+  /** The sign-up link's token and a password: a verified account, signed in. */
+  completeRegistration: publicProcedure
+    .input(z.object({ token: linkTokenInput, password: newPasswordInput }))
+    .mutation(async ({ ctx, input }) => ({ user: await completeSignUp(ctx, input.token, input.password) })),
+
+  /** Always the same answer: a reset link goes out only when the address has an account. */
+  requestPasswordReset: publicProcedure.input(z.object({ email: emailInput })).mutation(async ({ ctx, input }) => {
+    await requestPasswordReset(ctx, input.email);
+    return { ok: true as const };
+  }),
+
+  /** The reset link's token and a new password: every session ends, a fresh one starts. */
+  resetPassword: publicProcedure
+    .input(z.object({ token: linkTokenInput, newPassword: newPasswordInput }))
+    .mutation(async ({ ctx, input }) => ({ user: await resetPassword(ctx, input.token, input.newPassword) })),
+
+  /** Proves the password again, so recent-auth actions are allowed for REAUTH_WINDOW. */
+  reauthenticate: protectedProcedure.input(z.object({ password: passwordInput })).mutation(async ({ ctx, input }) => {
+    await reauthenticate(ctx, input.password);
+    return { ok: true as const };
+  }),
 
   login: publicProcedure
     .input(z.object({ email: emailInput, password: passwordInput }))
@@ -121,11 +137,8 @@ export const authRouter = router({
         ctx.audit({ ...event, outcome: 'failure', detail: 'wrong current password' });
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'The current password is not correct' });
       }
-      const passwordHash = await ctx.passwords.hash(input.newPassword);
-      ctx.db.update(users).set({ passwordHash, updatedAt: ctx.now() }).where(eq(users.id, ctx.user.id)).run();
+      const ended = setNewPassword(ctx, await ctx.passwords.hash(input.newPassword));
       ctx.audit({ ...event, outcome: 'success' });
-      const ended = ctx.sessions.revokeUserSessions(ctx.user.id, 'password_changed', ctx.now(), ctx.user.sessionId);
-      auditEndedSessions(ctx, ctx.user.id, ended, 'password_changed');
       return { endedSessions: ended.length };
     }),
 });

@@ -2,7 +2,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { auditEndedSessions, clearSessionCookies } from '../auth/sign-in.ts';
-import { protectedProcedure, router } from '../trpc.ts';
+import { protectedProcedure, recentAuthProcedure, router } from '../trpc.ts';
 
 export const sessionRouter = router({
   list: protectedProcedure.query(({ ctx }) =>
@@ -20,7 +20,8 @@ export const sessionRouter = router({
     return { ok: true as const };
   }),
 
-  revokeOthers: protectedProcedure.mutation(({ ctx }) => {
+  /** Recent auth: a stolen session must not be able to sign its owner out everywhere else. */
+  revokeOthers: recentAuthProcedure.mutation(({ ctx }) => {
     const ended = ctx.sessions.revokeUserSessions(ctx.user.id, 'revoked', ctx.now(), ctx.user.sessionId);
     auditEndedSessions(ctx, ctx.user.id, ended, 'revoked');
     return { endedSessions: ended.length };

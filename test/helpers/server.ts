@@ -40,6 +40,7 @@ export async function startServer(
   const now = options.clock?.now ?? (() => new Date());
   const logger = options.logger ?? createLogger('error');
   const services = createServices({ db, config, logger, now });
+  services.mail.start();
   const server = createApp(services);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -52,6 +53,7 @@ export async function startServer(
     async close({ closeDatabase = true } = {}) {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      await services.mail.stop();
       if (closeDatabase) db.$client.close();
     },
   };

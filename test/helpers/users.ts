@@ -1,31 +1,31 @@
-// Fixture factories: real accounts created through the real API.
+// Fixture factories: real accounts, signed in through the real API. The sign-up flow itself
+// (mail, link, password) is tested in test/server/auth/sign-up.test.ts; here an account is
+// inserted as `npm run user:create` would, then signs in over HTTP for real cookies.
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { users } from '../../db/schema.ts';
+import { insertVerifiedUser } from '../../server/auth/accounts.ts';
+import type { PasswordHasher } from '../../server/auth/passwords.ts';
 import type { Role } from '../../server/auth/roles.ts';
 import { createClient } from './client.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
-/** Registers a fresh user over HTTP and returns a signed-in client (with its cookies). */
+/** A verified account with PASSWORD, and a client signed in to it (with its cookies). */
 export async function createUser(
-  server: { url: string; config: { appOrigin: string }; db: Db },
+  server: { url: string; config: { appOrigin: string }; db: Db; services: { passwords: PasswordHasher } },
   options: { role?: Role; email?: string; clock?: { now: () => Date } } = {},
 ) {
   const client = createClient(server.url, server.config.appOrigin, options.clock);
   const email = options.email ?? `user-${randomBytes(6).toString('hex')}@example.com`;
-  const res = await client.mutate<{ user: { id: string; email: string; role: Role } }>('auth.register', {
+  const passwordHash = await server.services.passwords.hash(PASSWORD);
+  const now = options.clock?.now() ?? new Date();
+  if (!insertVerifiedUser(server.db, { email, passwordHash, role: options.role }, now)) {
+    throw new Error(`createUser: ${email} is taken`);
+  }
+  const res = await client.mutate<{ user: { id: string; email: string; role: Role } }>('auth.login', {
     email,
     password: PASSWORD,
   });
-  if (res.status !== 200) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
-  let user = res.body.result!.data.user;
-  if (options.role && options.role !== user.role) {
-    server.db.update(users).set({ role: options.role }).where(eq(users.id, user.id)).run();
-    user = { ...user, role: options.role };
-    // Sign in again so the access token carries the role.
-    await client.mutate('auth.login', { email, password: PASSWORD });
-  }
-  return { client, user, email };
+  if (res.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(res.body)}`);
+  return { client, user: res.body.result!.data.user, email };
 }

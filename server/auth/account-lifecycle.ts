@@ -1,0 +1,266 @@
+// An account's life over e-mail: sign-up through a link, password reset, e-mail change,
+// deletion, and the password proof that sensitive actions need. The Copenhagen Book's
+// designs: hashed single-use links, answers that never say whether an address has an
+// account, every session ended on reset. Routers call these; edit the rules here.
+import { TRPCError } from '@trpc/server';
+import { eq } from 'drizzle-orm';
+import { auditEvents, users } from '../../db/schema.ts';
+import type { Context } from '../context.ts';
+import { enqueueMail } from '../mail/outbox.ts';
+import { insertVerifiedUser, type PublicUser } from './accounts.ts';
+import type { EmailTokenPurpose } from './email-tokens.ts';
+import { auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
+
+/** What every link that cannot be used gets: which of unknown, used or expired is not said. */
+export const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+
+/** Where the SPA takes each link (the token rides in the fragment: it never reaches a server log). */
+const LINK_PATHS: Record<EmailTokenPurpose, string> = {
+  sign_up: '/complete-sign-up',
+  password_reset: '/reset-password',
+  email_change: '/confirm-email',
+};
+const linkTo = (ctx: Context, purpose: EmailTokenPurpose, token: string) =>
+  `${ctx.config.appOrigin}${LINK_PATHS[purpose]}#token=${token}`;
+
+/** A mail can be sent for as long as its link works; a notice, for a day. */
+const NOTICE_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const noticeExpiry = (now: Date) => new Date(now.getTime() + NOTICE_LIFETIME_MS);
+
+/**
+ * `auth.register`: a new address gets a link to complete the sign-up, an address that has
+ * an account gets a notice. The caller sees the same answer either way, after the same work.
+ */
+export async function requestSignUp(ctx: Context, email: string) {
+  await ctx.limits.mailPerIp.consume(ctx.ip);
+  const now = ctx.now();
+  const mayMail = await ctx.limits.mayMail(email);
+  const existing = ctx.accounts.findByEmail(email);
+  ctx.db.transaction(() => {
+    if (!mayMail) return;
+    if (existing) {
+      const data = {
+        signInUrl: `${ctx.config.appOrigin}/sign-in`,
+        resetUrl: `${ctx.config.appOrigin}/forgot-password`,
+      };
+      enqueueMail(
+        ctx.db,
+        { kind: 'account_exists', data, to: email, userId: existing.id },
+        { now, expiresAt: noticeExpiry(now) },
+      );
+      return;
+    }
+    const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'sign_up', email, userId: null }, now);
+    enqueueMail(
+      ctx.db,
+      { kind: 'sign_up', data: { link: linkTo(ctx, 'sign_up', token) }, to: email, userId: null },
+      { now, expiresAt },
+    );
+  });
+  ctx.mail.wake();
+  const detail = `${existing ? 'address has an account' : 'new address'}${mayMail ? '' : ', mail suppressed (limit)'}`;
+  ctx.audit({ type: 'sign_up_requested', outcome: 'success', userId: existing?.id ?? null, detail });
+}
+
+/** `auth.completeRegistration`: the sign-up link plus a password make a verified account, signed in. */
+export async function completeSignUp(ctx: Context, token: string, password: string): Promise<PublicUser> {
+  await ctx.limits.linkPerIp.consume(ctx.ip);
+  const passwordHash = await ctx.passwords.hash(password);
+  const user = ctx.db.transaction(() => {
+    const link = consumeLink(ctx, token, 'sign_up');
+    // Another link for the same address was used first: this one is spent too.
+    const created = insertVerifiedUser(ctx.db, { email: link.email, passwordHash }, ctx.now());
+    if (!created) throw invalidLink();
+    return created;
+  });
+  const sessionId = await startSession(ctx, user, passwordHash);
+  ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
+  return user;
+}
+
+/** `auth.requestPasswordReset`: a link for a known address; the same answer for any address. */
+export async function requestPasswordReset(ctx: Context, email: string) {
+  await ctx.limits.mailPerIp.consume(ctx.ip);
+  const now = ctx.now();
+  const mayMail = await ctx.limits.mayMail(email);
+  const account = ctx.accounts.findByEmail(email);
+  ctx.db.transaction(() => {
+    if (!account || !mayMail) return;
+    // A new link kills the previous one (issue supersedes).
+    const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'password_reset', email, userId: account.id }, now);
+    const data = { link: linkTo(ctx, 'password_reset', token) };
+    enqueueMail(ctx.db, { kind: 'password_reset', data, to: email, userId: account.id }, { now, expiresAt });
+  });
+  ctx.mail.wake();
+  if (account) {
+    const detail = mayMail ? undefined : 'mail suppressed (limit)';
+    ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account.id, detail });
+  }
+}
+
+/**
+ * `auth.resetPassword`: sets the password, proves the address, ends every session of the
+ * user (refused on their very next request) and every other link, then signs in afresh.
+ */
+export async function resetPassword(ctx: Context, token: string, newPassword: string): Promise<PublicUser> {
+  await ctx.limits.linkPerIp.consume(ctx.ip);
+  const passwordHash = await ctx.passwords.hash(newPassword);
+  const now = ctx.now();
+  const { user, ended } = ctx.db.transaction(() => {
+    const link = consumeLink(ctx, token, 'password_reset');
+    const userId = link.userId!;
+    const user = ctx.db
+      .update(users)
+      .set({ passwordHash, updatedAt: now })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id, email: users.email, role: users.role, emailVerifiedAt: users.emailVerifiedAt })
+      .get();
+    if (!user) throw invalidLink();
+    // Opening a link sent to the address proves the address.
+    if (!user.emailVerifiedAt) ctx.db.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, userId)).run();
+    ctx.emailTokens.revokeForUser(userId, now);
+    const ended = ctx.sessions.revokeUserSessions(userId, 'password_changed', now);
+    return { user: { id: user.id, email: user.email, role: user.role }, ended };
+  });
+  auditEndedSessions(ctx, user.id, ended, 'password_changed');
+  const sessionId = await startSession(ctx, user, passwordHash);
+  ctx.audit({
+    type: 'password_reset',
+    outcome: 'success',
+    userId: user.id,
+    sessionId,
+    detail: `${ended.length} session(s) ended`,
+  });
+  return user;
+}
+
+/**
+ * `auth.changePassword` after the current password was checked: the new hash, other
+ * sessions and outstanding links end in one transaction.
+ */
+export function setNewPassword(ctx: Context & { user: { id: string; sessionId: string } }, passwordHash: string) {
+  const now = ctx.now();
+  const ended = ctx.db.transaction(() => {
+    ctx.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, ctx.user.id)).run();
+    ctx.emailTokens.revokeForUser(ctx.user.id, now);
+    return ctx.sessions.revokeUserSessions(ctx.user.id, 'password_changed', now, ctx.user.sessionId);
+  });
+  auditEndedSessions(ctx, ctx.user.id, ended, 'password_changed');
+  return ended;
+}
+
+/**
+ * `account.changeEmail` (recent auth): a confirmation link to the new address and a notice
+ * to the current one. An address that has an account gets nothing, and the caller hears
+ * the same answer: a signed-in user cannot probe which addresses have accounts either.
+ */
+export async function requestEmailChange(ctx: Context & { user: { id: string } }, newEmail: string) {
+  await ctx.limits.mailPerIp.consume(ctx.ip);
+  const account = ctx.accounts.getUser(ctx.user.id);
+  if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
+  if (account.email === newEmail) throw new TRPCError({ code: 'BAD_REQUEST', message: 'That is already your address' });
+  const now = ctx.now();
+  const mayMail = await ctx.limits.mayMail(newEmail);
+  const isTaken = ctx.accounts.findByEmail(newEmail) !== undefined;
+  ctx.db.transaction(() => {
+    if (!mayMail || isTaken) return;
+    const { token, expiresAt } = ctx.emailTokens.issue(
+      { purpose: 'email_change', email: newEmail, userId: account.id },
+      now,
+    );
+    const data = { link: linkTo(ctx, 'email_change', token), newEmail };
+    enqueueMail(ctx.db, { kind: 'email_change', data, to: newEmail, userId: account.id }, { now, expiresAt });
+    enqueueMail(
+      ctx.db,
+      { kind: 'email_change_notice', data: { newEmail }, to: account.email, userId: account.id },
+      { now, expiresAt: noticeExpiry(now) },
+    );
+  });
+  ctx.mail.wake();
+  const detail = isTaken ? 'new address has an account: nothing sent' : mayMail ? undefined : 'mail suppressed (limit)';
+  ctx.audit({ type: 'email_change_requested', outcome: 'success', userId: account.id, detail });
+}
+
+/** `account.confirmEmailChange`: the link from the new address switches the account to it. */
+export function confirmEmailChange(ctx: Context, token: string) {
+  const now = ctx.now();
+  const changed = ctx.db.transaction(() => {
+    const link = consumeLink(ctx, token, 'email_change');
+    // Taken since the link was sent: the link is spent, the address stays its owner's.
+    if (ctx.accounts.findByEmail(link.email)) throw invalidLink();
+    const user = ctx.db
+      .update(users)
+      .set({ email: link.email, emailVerifiedAt: now, updatedAt: now })
+      .where(eq(users.id, link.userId!))
+      .returning({ id: users.id, email: users.email })
+      .get();
+    if (!user) throw invalidLink();
+    ctx.emailTokens.revokeForUser(user.id, now);
+    return user;
+  });
+  ctx.audit({ type: 'email_changed', outcome: 'success', userId: changed.id });
+  return { email: changed.email };
+}
+
+/** `auth.reauthenticate`: the password again, within the per-session limit; renews the proof. */
+export async function reauthenticate(ctx: Context & { user: { id: string; sessionId: string } }, password: string) {
+  const account = ctx.accounts.getUser(ctx.user.id);
+  if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
+  const verified = await ctx.limits.currentPasswordAttempt(ctx.user.sessionId, () =>
+    ctx.accounts.verifyCredentials(account.email, password, ctx.now()),
+  );
+  const event = { type: 'reauthenticated', userId: ctx.user.id, sessionId: ctx.user.sessionId } as const;
+  if (!verified) {
+    ctx.audit({ ...event, outcome: 'failure', detail: 'wrong password' });
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'The password is not correct' });
+  }
+  ctx.sessions.markAuthenticated(ctx.user.sessionId, ctx.now());
+  ctx.audit({ ...event, outcome: 'success' });
+}
+
+/**
+ * `account.delete` (recent auth): the user and every session go at once, in the database
+ * and in the revocation list; the audit trail stays, without personal data; a goodbye
+ * notice goes out.
+ */
+export function deleteAccount(ctx: Context & { user: { id: string } }) {
+  const now = ctx.now();
+  const account = ctx.accounts.getUser(ctx.user.id);
+  if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
+  ctx.db.transaction(() => {
+    ctx.sessions.revokeUserSessions(account.id, 'account_deleted', now);
+    ctx.db
+      .update(auditEvents)
+      .set({ ip: null, userAgent: null, detail: null })
+      .where(eq(auditEvents.userId, account.id))
+      .run();
+    enqueueMail(
+      ctx.db,
+      { kind: 'account_deleted', data: {}, to: account.email, userId: account.id },
+      { now, expiresAt: noticeExpiry(now) },
+    );
+    // Sessions, refresh tokens and links go by cascade; audit rows keep no user id.
+    ctx.db.delete(users).where(eq(users.id, account.id)).run();
+  });
+  ctx.mail.wake();
+  clearSessionCookies(ctx);
+  ctx.audit({ type: 'account_deleted', outcome: 'success', detail: `user ${account.id}` });
+}
+
+/** Uses up a link inside the caller's transaction, or throws the one answer every bad link gets. */
+function consumeLink(ctx: Context, token: string, purpose: EmailTokenPurpose) {
+  const result = ctx.emailTokens.consume(token, purpose, ctx.now());
+  if (result.ok) return result.token;
+  // Audited outside the transaction that is about to roll back.
+  queueMicrotask(() =>
+    ctx.audit({
+      type: 'email_token_refused',
+      outcome: 'failure',
+      userId: result.userId,
+      detail: `${purpose}: ${result.reason}`,
+    }),
+  );
+  throw invalidLink();
+}
+
+const invalidLink = () => new TRPCError({ code: 'BAD_REQUEST', message: INVALID_LINK });

@@ -1,0 +1,125 @@
+// Every mail the app sends, in one place: each kind is a function from typed data to a
+// subject, a plain-text body and a simple HTML body. Edit it to change a mail's wording or
+// to add a kind (add its data to MailData, then its function to `templates`).
+
+/** Names the app in every subject line. */
+export const APP_NAME = 'tRPC JWT starter';
+
+/** What each kind of mail needs; callers of enqueueMail are type-checked against it. */
+export interface MailData {
+  /** To an address that has no account yet: the link completes the registration. */
+  sign_up: { link: string };
+  /** To an address that already has an account, when someone tries to register it again. */
+  account_exists: { signInUrl: string; resetUrl: string };
+  password_reset: { link: string };
+  /** To the NEW address: the link confirms it. */
+  email_change: { link: string; newEmail: string };
+  /** To the OLD address, when a change is requested. */
+  email_change_notice: { newEmail: string };
+  /** To the old address, once the change is confirmed. */
+  email_changed: Record<string, never>;
+  account_deleted: Record<string, never>;
+}
+export type MailKind = keyof MailData;
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Facts about the mail rather than its data: how long its link works ("24 hours"). */
+export interface MailContext {
+  validFor: string;
+}
+
+type Link = { href: string; label: string };
+type Block = string | Link;
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+/**
+ * One mail from paragraphs and links, in both parts: the text part puts each link on a line
+ * of its own (mail clients make it clickable), the HTML part escapes every value it inserts.
+ */
+function compose(subject: string, blocks: Block[]): RenderedMail {
+  const text = blocks.map((b) => (typeof b === 'string' ? b : `${b.label}:\n${b.href}`)).join('\n\n');
+  const html = blocks
+    .map((b) =>
+      typeof b === 'string'
+        ? `<p>${escapeHtml(b)}</p>`
+        : `<p><a href="${escapeHtml(b.href)}">${escapeHtml(b.label)}</a></p>`,
+    )
+    .join('\n');
+  return { subject: `${APP_NAME}: ${subject}`, text: `${text}\n`, html: `${html}\n` };
+}
+
+const IGNORE = 'If you did not ask for this, ignore this mail: nothing changes.';
+
+/**
+ * The templates, by kind.
+ *
+ * @example
+ * templates.password_reset({ link: 'https://app.example/reset-password#token=…' }, { validFor: '1 hour' })
+ * // => { subject: 'tRPC JWT starter: Reset your password', text: '…', html: '<p>…</p>…' }
+ */
+export const templates: { [K in MailKind]: (data: MailData[K], context: MailContext) => RenderedMail } = {
+  sign_up: ({ link }, { validFor }) =>
+    compose('Complete your registration', [
+      `Someone (we hope you) started creating an account for ${APP_NAME} with this address.`,
+      { href: link, label: 'Complete your registration' },
+      `The link works once, for ${validFor}. ${IGNORE}`,
+    ]),
+
+  account_exists: ({ signInUrl, resetUrl }) =>
+    compose('You already have an account', [
+      `Someone tried to create an account for ${APP_NAME} with this address, which already has one.`,
+      'If it was you, sign in, or reset your password if you forgot it:',
+      { href: signInUrl, label: 'Sign in' },
+      { href: resetUrl, label: 'Reset your password' },
+      `Otherwise ignore this mail: nobody can use your account without your password.`,
+    ]),
+
+  password_reset: ({ link }, { validFor }) =>
+    compose('Reset your password', [
+      `Someone (we hope you) asked to reset the password of your ${APP_NAME} account.`,
+      { href: link, label: 'Choose a new password' },
+      `The link works once, for ${validFor}. Resetting signs you out everywhere. ${IGNORE}`,
+    ]),
+
+  email_change: ({ link, newEmail }, { validFor }) =>
+    compose('Confirm your new address', [
+      `Someone (we hope you) asked to use ${newEmail} for a ${APP_NAME} account.`,
+      { href: link, label: 'Confirm this address' },
+      `The link works once, for ${validFor}. ${IGNORE}`,
+    ]),
+
+  email_change_notice: ({ newEmail }) =>
+    compose('Your address is being changed', [
+      `Someone asked to change the address of your ${APP_NAME} account to ${newEmail}. ` +
+        'The change takes effect once that address is confirmed.',
+      'If this was not you, reset your password now: someone else may be signed in to your account.',
+    ]),
+
+  email_changed: () =>
+    compose('Your address was changed', [
+      `The address of your ${APP_NAME} account was changed; mail now goes to the new address.`,
+      'If this was not you, reset your password and contact us.',
+    ]),
+
+  account_deleted: () =>
+    compose('Your account was deleted', [
+      `Your ${APP_NAME} account and its data were deleted. Goodbye, and thank you for trying it.`,
+    ]),
+};
+
+/**
+ * Renders one mail. `validFor` is how long the link in it works.
+ *
+ * @example
+ * renderMail('sign_up', { link }, { validFor: '24 hours' }).subject // => 'tRPC JWT starter: Complete your registration'
+ */
+export function renderMail<K extends MailKind>(kind: K, data: MailData[K], context: MailContext): RenderedMail {
+  return templates[kind](data, context);
+}

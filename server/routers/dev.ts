@@ -1,0 +1,34 @@
+// Development-only procedures: the dev mailbox (what the development mail transport "sent").
+// Outside NODE_ENV=development they answer exactly like a procedure that does not exist.
+// Delete this file and its line in _app.ts if you have no use for it.
+import { TRPCError } from '@trpc/server';
+import { desc } from 'drizzle-orm';
+import { devMailbox } from '../../db/schema.ts';
+import { publicProcedure, router } from '../trpc.ts';
+
+/** Answers like an unknown path (tRPC's own message), so production does not even reveal it exists. */
+const developmentOnly = publicProcedure.use(({ ctx, path, next }) => {
+  if (ctx.config.nodeEnv !== 'development') {
+    throw new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
+  }
+  return next();
+});
+
+export const devRouter = router({
+  /** The 50 newest mails, newest first. They hold live links: development only. */
+  mailbox: developmentOnly.query(({ ctx }) =>
+    ctx.db
+      .select({
+        id: devMailbox.id,
+        to: devMailbox.to,
+        subject: devMailbox.subject,
+        text: devMailbox.text,
+        html: devMailbox.html,
+        sentAt: devMailbox.sentAt,
+      })
+      .from(devMailbox)
+      .orderBy(desc(devMailbox.id))
+      .limit(50)
+      .all(),
+  ),
+});
