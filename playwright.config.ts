@@ -1,6 +1,7 @@
 // Browser tests (`npm run test:e2e`): the production build, served by the real server
-// on a temporary database, driven in Chromium. Uses the system's Chromium
-// (CHROMIUM_PATH, else /usr/bin/chromium), or Playwright's own if neither exists.
+// on a temporary database, driven in Chromium, its mail caught by a real SMTP server
+// (test/e2e/smtp-sink.ts). Uses the system's Chromium (CHROMIUM_PATH, else
+// /usr/bin/chromium), or Playwright's own if neither exists.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 const PORT = 4321;
+const SMTP_PORT = 4325;
 const systemChromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((path) => path && existsSync(path));
 
 // Workers load this file again; environment variables carry one value to all of them.
@@ -24,8 +26,15 @@ export const serverEnv = {
   DATABASE_URL: join(process.env.E2E_DATA_DIR, 'e2e.db'),
   // Short enough to wait past in a test.
   ACCESS_TOKEN_TTL: '3',
+  // A password proof is "recent" for 5 s: tests wait past it to see the password dialog.
+  REAUTH_WINDOW: '5',
+  SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
+  MAIL_FROM: 'e2e <no-reply@example.com>',
   LOG_LEVEL: 'warn',
 };
+
+/** Where test/e2e/smtp-sink.ts appends each mail it receives, one JSON line each. */
+export const MAILBOX_FILE = join(process.env.E2E_DATA_DIR, 'mail.jsonl');
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -44,11 +53,19 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  webServer: {
-    command: 'node dist/server/main.js',
-    url: `http://localhost:${PORT}/trpc/health`,
-    env: serverEnv,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-  },
+  webServer: [
+    {
+      command: 'node_modules/.bin/tsx test/e2e/smtp-sink.ts',
+      port: SMTP_PORT,
+      env: { E2E_DATA_DIR: process.env.E2E_DATA_DIR, SMTP_SINK_PORT: String(SMTP_PORT) },
+      reuseExistingServer: false,
+    },
+    {
+      command: 'node dist/server/main.js',
+      url: `http://localhost:${PORT}/trpc/health`,
+      env: serverEnv,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+    },
+  ],
 });

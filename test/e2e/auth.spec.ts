@@ -1,7 +1,7 @@
 // The SPA's sessions in a real browser: cookies only, silent refresh, several tabs,
 // sign-out everywhere, roles and revocation.
 import type { Page } from '@playwright/test';
-import { PASSWORD, createAccount, expect, signIn, test, waitPastAccessLifetime } from './fixtures.ts';
+import { createAccount, expect, signIn, test, waitPastAccessLifetime } from './fixtures.ts';
 
 // Browser globals used inside page.evaluate() callbacks (the test program has no DOM lib).
 declare const document: { cookie: string };
@@ -15,19 +15,6 @@ const refreshCalls = (page: Page) => {
   });
   return calls;
 };
-
-test('register, land on home, reload and stay signed in', async ({ page }) => {
-  const email = `new-${Date.now()}@example.com`;
-  await page.goto('/');
-  await expect(page).toHaveURL(/\/sign-in$/);
-  await page.getByRole('link', { name: 'Create account' }).click();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-  await page.reload();
-  await expect(page.getByTestId('me-email')).toHaveText(email);
-});
 
 test('scripts see no token: both cookies are HttpOnly, Secure and SameSite=Strict', async ({ page, context }) => {
   await signIn(page, createAccount());

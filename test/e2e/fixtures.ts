@@ -1,9 +1,13 @@
 // Shared browser-test fixtures: accounts made with `npm run user:create` (as an
-// operator would), sign-in through the UI, and a console that must stay clean.
+// operator would), sign-in through the UI, the mail the SMTP sink caught, and a console
+// that must stay clean.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Page, test as base, expect } from '@playwright/test';
-import { serverEnv } from '../../playwright.config.ts';
+import { MAILBOX_FILE, serverEnv } from '../../playwright.config.ts';
+import type { SinkMail } from './smtp-sink.ts';
 
 export const PASSWORD = 'a long e2e password';
 
@@ -29,6 +33,36 @@ export async function signIn(page: Page, email: string) {
 
 /** Waits until the access token (ACCESS_TOKEN_TTL=3 s) has certainly expired. */
 export const waitPastAccessLifetime = (page: Page) => page.waitForTimeout(4_000);
+
+/** Waits until the session's password proof (REAUTH_WINDOW=5 s) is certainly stale. */
+export const waitPastReauthWindow = (page: Page) => page.waitForTimeout(6_000);
+
+/** A fresh address nobody has used yet. */
+export const newEmail = (prefix = 'new') => `${prefix}-${randomBytes(4).toString('hex')}@example.com`;
+
+/**
+ * The newest mail to `to` whose subject matches, as the SMTP sink received it. The server's
+ * mail worker sends within about a second of the request; this waits up to 10 s.
+ */
+export async function waitForMail(to: string, subject: RegExp): Promise<SinkMail> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const lines = existsSync(MAILBOX_FILE) ? readFileSync(MAILBOX_FILE, 'utf8').split('\n').filter(Boolean) : [];
+    const mail = lines
+      .map((line) => JSON.parse(line) as SinkMail)
+      .findLast((mail) => mail.to.includes(to) && subject.test(mail.subject));
+    if (mail) return mail;
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} with a subject matching ${subject} within 10 s`);
+    await sleep(100);
+  }
+}
+
+/** The link into the app in a mail's text (the first one). */
+export function linkIn(mail: SinkMail): string {
+  const link = mail.text.match(new RegExp(`${serverEnv.APP_ORIGIN}/\\S+`))?.[0];
+  if (!link) throw new Error(`no link in "${mail.subject}":\n${mail.text}`);
+  return link;
+}
 
 /** A 401 or 403 the app handles by design still shows in Chromium's console as a failed load. */
 const EXPECTED_NETWORK_ERROR = /^Failed to load resource: the server responded with a status of (401|403) /;

@@ -1,29 +1,61 @@
 // Routes and the signed-in layout. Pages live in ./pages, one per file.
 import { useMutation } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Switch } from 'wouter';
 import { endSession } from './auth/session.ts';
 import { useMe } from './auth/use-me.ts';
+import { DevBanner } from './components/DevBanner.tsx';
 import { ErrorMessage } from './components/ErrorMessage.tsx';
+import { ReauthDialog } from './components/ReauthDialog.tsx';
+import { AccountPage } from './pages/AccountPage.tsx';
 import { AdminPage } from './pages/AdminPage.tsx';
-import { AuthPage } from './pages/AuthPage.tsx';
 import { ChangePasswordPage } from './pages/ChangePasswordPage.tsx';
+import { ConfirmEmailPage } from './pages/ConfirmEmailPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
+import { RequestLinkPage } from './pages/RequestLinkPage.tsx';
 import { SessionsPage } from './pages/SessionsPage.tsx';
+import { SetPasswordPage } from './pages/SetPasswordPage.tsx';
+import { SignInPage } from './pages/SignInPage.tsx';
 import { trpc } from './trpc.ts';
+
+// Vite replaces import.meta.env.DEV with false in a build: the page's chunk is never emitted.
+const DevMailboxPage = import.meta.env.DEV
+  ? lazy(() => import('./pages/DevMailboxPage.tsx').then(({ DevMailboxPage }) => ({ default: DevMailboxPage })))
+  : null;
 
 export function App() {
   return (
-    <Switch>
-      <Route path="/sign-in">
-        <AuthPage mode="sign-in" />
-      </Route>
-      <Route path="/register">
-        <AuthPage mode="register" />
-      </Route>
-      <Route>
-        <SignedIn />
-      </Route>
-    </Switch>
+    <>
+      {import.meta.env.DEV && <DevBanner />}
+      <Switch>
+        <Route path="/sign-in" component={SignInPage} />
+        <Route path="/register">
+          <RequestLinkPage mode="sign-up" />
+        </Route>
+        <Route path="/forgot-password">
+          <RequestLinkPage mode="reset" />
+        </Route>
+        {/* Where the e-mailed links land; each works signed in or not. */}
+        <Route path="/complete-sign-up">
+          <SetPasswordPage mode="sign-up" />
+        </Route>
+        <Route path="/reset-password">
+          <SetPasswordPage mode="reset" />
+        </Route>
+        <Route path="/confirm-email" component={ConfirmEmailPage} />
+        {DevMailboxPage && (
+          <Route path="/dev/mailbox">
+            <Suspense fallback={<p className="loading">Loading…</p>}>
+              <DevMailboxPage />
+            </Suspense>
+          </Route>
+        )}
+        <Route>
+          <SignedIn />
+        </Route>
+      </Switch>
+      <ReauthDialog />
+    </>
   );
 }
 
@@ -42,7 +74,7 @@ function SignedIn() {
           </Link>
           <Link href="/">Home</Link>
           <Link href="/sessions">Sessions</Link>
-          <Link href="/password">Change password</Link>
+          <Link href="/account">Account</Link>
           {isAdmin && <Link href="/admin">Admin</Link>}
         </nav>
         <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
@@ -56,6 +88,9 @@ function SignedIn() {
             <HomePage user={me.data} />
           </Route>
           <Route path="/sessions" component={SessionsPage} />
+          <Route path="/account">
+            <AccountPage user={me.data} />
+          </Route>
           <Route path="/password" component={ChangePasswordPage} />
           {isAdmin && <Route path="/admin" component={AdminPage} />}
           <Route>

@@ -1,15 +1,19 @@
 // The typed tRPC client and TanStack Query setup. Types come from the server's
 // router; no server code is bundled. Auth calls go unbatched so the refresh
-// cookie's Path (/trpc/auth.refresh) matches their URL.
+// cookie's Path (/trpc/auth.refresh) matches their URL. reauthLink comes first, so
+// the call it retries after the password dialog goes through refreshLink again.
 import { createTRPCClient, httpBatchLink, httpLink, splitLink } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import type { AppRouter } from '../../server/routers/_app.ts';
+import { reauthLink } from './auth/reauth-link.ts';
+import { requestReauth } from './auth/reauth-prompt.ts';
 import { refreshLink } from './auth/refresh-link.ts';
 import { endSession, refreshSession } from './auth/session.ts';
 import { queryClient } from './query-client.ts';
 
 const trpcClient = createTRPCClient<AppRouter>({
   links: [
+    reauthLink({ confirm: requestReauth }),
     refreshLink({
       refresh: refreshSession,
       onSessionEnded: () => endSession('Your session ended, please sign in again.'),

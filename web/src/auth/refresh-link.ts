@@ -6,7 +6,8 @@ import { observable } from '@trpc/server/observable';
 import type { AppRouter } from '../../../server/routers/_app.ts';
 
 /** The reasons the server gives in `error.data.authError` (see the contract's "Errors"). */
-type AuthErrorCode = 'missing_token' | 'expired_token' | 'invalid_token' | 'revoked_session' | 'insufficient_role';
+type AuthErrorCode =
+  'missing_token' | 'expired_token' | 'invalid_token' | 'revoked_session' | 'insufficient_role' | 'reauth_required';
 
 export const authErrorOf = (error: unknown): AuthErrorCode | undefined =>
   error instanceof TRPCClientError ? (error.data as { authError?: AuthErrorCode } | undefined)?.authError : undefined;
@@ -37,7 +38,8 @@ export function refreshLink(options: {
                 });
                 return;
               }
-              // Signed in no longer (revoked, invalid, or still expired after a refresh).
+              // Signed in no longer (revoked, invalid, or still expired after a refresh). Not
+              // reauth_required: the session is fine, it needs a password (reauth-link.ts).
               if (code === 'revoked_session' || code === 'invalid_token' || code === 'expired_token') {
                 options.onSessionEnded();
               }

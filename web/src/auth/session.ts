@@ -5,6 +5,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { navigate } from 'wouter/use-browser-location';
 import type { AppRouter } from '../../../server/routers/_app.ts';
 import { queryClient } from '../query-client.ts';
+import { settleReauth } from './reauth-prompt.ts';
 import { REFRESHED_AT, isRefreshedSince } from './refreshed-at.ts';
 import { authErrorOf, type RefreshOutcome } from './refresh-link.ts';
 
@@ -38,6 +39,8 @@ export function refreshSession(since: number): Promise<RefreshOutcome> {
 
 /** Forgets everything about the signed-in user and shows Sign in with `notice`. */
 export function endSession(notice: string, { broadcast = true } = {}) {
+  // A password dialog still open is moot: its calls fail instead of waiting forever.
+  settleReauth(false);
   queryClient.clear();
   if (broadcast) channel?.postMessage('signed-out');
   navigate('/sign-in', { state: { notice } });

@@ -1,0 +1,58 @@
+// Where the sign-up and password-reset links land: choose a password, and be signed in.
+// The token was taken out of the address bar at startup (auth/link-token.ts).
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { Link } from 'wouter';
+import { takeLinkToken } from '../auth/link-token.ts';
+import { type Me, useSignedIn } from '../auth/use-me.ts';
+import { NewPasswordField } from '../components/NewPasswordField.tsx';
+import { trpc } from '../trpc.ts';
+
+export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
+  const isSignUp = mode === 'sign-up';
+  const [token] = useState(takeLinkToken);
+  const signedIn = useSignedIn();
+  const options = { onSuccess: ({ user }: { user: Me }) => signedIn(user) };
+  const complete = useMutation(trpc.auth.completeRegistration.mutationOptions(options));
+  const reset = useMutation(trpc.auth.resetPassword.mutationOptions(options));
+  const mutation = isSignUp ? complete : reset;
+  const newLink = isSignUp ? '/register' : '/forgot-password';
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const password = String(new FormData(event.currentTarget).get('password'));
+    if (isSignUp) complete.mutate({ token: token!, password });
+    else reset.mutate({ token: token!, newPassword: password });
+  }
+
+  if (!token) {
+    return (
+      <main className="narrow">
+        <h1>Open the link from your e-mail</h1>
+        <p>
+          This page needs the link we sent you. Open it again from the mail, or{' '}
+          <Link href={newLink}>ask for a new one</Link>.
+        </p>
+      </main>
+    );
+  }
+  return (
+    <main className="narrow">
+      <h1>{isSignUp ? 'Choose a password' : 'Choose a new password'}</h1>
+      <p>
+        {isSignUp
+          ? 'Last step: choose the password for your new account.'
+          : 'Saving it signs you out everywhere else and signs you in here.'}
+      </p>
+      <form onSubmit={submit}>
+        <NewPasswordField label={isSignUp ? 'Password' : 'New password'} name="password" error={mutation.error} />
+        <button type="submit" disabled={mutation.isPending}>
+          {isSignUp ? 'Create account' : 'Set new password'}
+        </button>
+      </form>
+      <p>
+        Link not working? <Link href={newLink}>Ask for a new one</Link>.
+      </p>
+    </main>
+  );
+}
