@@ -2,7 +2,7 @@
 // that looks like a real secret, and when a production dependency has a high or critical
 // advisory. CI runs it; run it before you push.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -32,6 +32,8 @@ for (const file of files) {
     continue;
   }
   if (SKIPPED.test(file)) continue;
+  // Deleted in the working tree, not yet committed: nothing left here to leak.
+  if (!existsSync(join(args.repo, file))) continue;
   const text = readFileSync(join(args.repo, file), 'utf8');
   text.split('\n').forEach((line, index) => {
     for (const [what, pattern] of SECRET_PATTERNS) {

@@ -21,6 +21,7 @@ import { createServices } from '../server/context.ts';
 import { parseConfig } from '../server/env.ts';
 import { createLogger } from '../server/logger.ts';
 import {
+  MAIL_FROM,
   ORIGIN,
   PASSWORD,
   call,
@@ -29,6 +30,7 @@ import {
   requireBuild,
   signIn,
   startProductionServer,
+  unreachableSmtpUrl,
 } from './lib/production-server.ts';
 
 const { values: args } = parseArgs({
@@ -55,12 +57,11 @@ const dir = mkdtempSync(join(tmpdir(), 'load-'));
 const checks: [string, boolean, string][] = [];
 try {
   let server = await startProductionServer(dir, 'load.db');
-  const newSession = async (email: string): Promise<Session> => {
-    await call(server.url, 'auth.register', { email, password: PASSWORD });
-    return { email, ...(await signIn(server.url, email)) };
+  const make = async (prefix: string, n: number): Promise<Session[]> => {
+    const emails = Array.from({ length: n }, (_, i) => `${prefix}-${i}@example.com`);
+    await server.addAccounts(emails);
+    return Promise.all(emails.map(async (email) => ({ email, ...(await signIn(server.url, email)) })));
   };
-  const make = (prefix: string, n: number) =>
-    Promise.all(Array.from({ length: n }, (_, i) => newSession(`${prefix}-${i}@example.com`)));
   const busy = await make('busy', GROUP); // refreshed under load, and at the crash
   const idle = await make('idle', GROUP); // untouched: must still refresh after the crash
   const revoked = await make('revoked', GROUP); // signed out before the crash: must stay out
@@ -109,7 +110,7 @@ try {
   ]);
   checks.push(['no rows point at missing parents (foreign_key_check)', orphans.length === 0, `${orphans.length} rows`]);
 
-  server = await startProductionServer(dir, 'load.db', server.secret);
+  server = await startProductionServer(dir, 'load.db', { secret: server.secret });
   const idleRefreshes = await Promise.all(idle.map((s) => refreshStatus(server.url, s)));
   checks.push([
     'existing sessions still refresh after the restart',
@@ -202,6 +203,8 @@ async function floodNewAccounts(dir: string) {
     NODE_ENV: 'production',
     APP_ORIGIN: ORIGIN,
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    SMTP_URL: await unreachableSmtpUrl(), // sign-ins send no mail
+    MAIL_FROM,
     DATABASE_URL: join(dir, 'flood.db'),
     TRUST_PROXY: '1',
     RATE_LIMIT_MAX_KEYS: String(FLOOD.maxKeys),

@@ -1,16 +1,22 @@
 // Shared by the benchmark and the load-and-crash script: the built production server
-// on a temporary database, and a few plain HTTP calls against it (loopback only).
+// on a temporary database, its accounts, and a few plain HTTP calls against it (loopback only).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type autocannon from 'autocannon';
+import { openDatabase } from '../../db/client.ts';
+import { insertVerifiedUser } from '../../server/auth/accounts.ts';
+import { createPasswordHasher } from '../../server/auth/passwords.ts';
+import { parseConfig } from '../../server/env.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ENTRY = join(ROOT, 'dist/server/main.js');
 export const ORIGIN = 'http://127.0.0.1';
 export const PASSWORD = 'a benchmark password';
+export const MAIL_FROM = 'Starter benchmark <no-reply@example.com>';
 
 /** A documentation-range IPv6 address per simulated client (the server trusts one proxy). */
 export const randomIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
@@ -23,31 +29,65 @@ export function requireBuild(script: string) {
 }
 
 /**
+ * An SMTP URL on a loopback port nobody listens on (free a moment ago). Production needs
+ * one; mail waits in the outbox and no request waits for it, so a run that reads no mail
+ * loses nothing.
+ */
+export function unreachableSmtpUrl(): Promise<string> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(`smtp://127.0.0.1:${port}`));
+    });
+  });
+}
+
+/**
  * Starts `node dist/server/main.js` with a database in `dir`; resolves once it has
- * answered its first request. `secret` lets a restart keep accepting earlier tokens.
+ * answered its first request. `secret` lets a restart keep accepting earlier tokens;
+ * `smtpUrl` is where its mail goes (by default nowhere: see unreachableSmtpUrl).
  */
 export async function startProductionServer(
   dir: string,
   database: string,
-  secret = randomBytes(32).toString('base64url'),
+  { secret = randomBytes(32).toString('base64url'), smtpUrl }: { secret?: string; smtpUrl?: string } = {},
 ) {
+  const env = {
+    NODE_ENV: 'production',
+    APP_ORIGIN: ORIGIN,
+    JWT_SECRET: secret,
+    DATABASE_URL: join(dir, database),
+    SMTP_URL: smtpUrl ?? (await unreachableSmtpUrl()),
+    MAIL_FROM,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // Simulated clients each send their own X-Forwarded-For, as real users behind a proxy would.
+    TRUST_PROXY: '1',
+    LOG_LEVEL: 'info', // the "Listening on" line says where it is
+  };
   const started = performance.now();
   const child = spawn(process.execPath, [ENTRY], {
     cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      APP_ORIGIN: ORIGIN,
-      JWT_SECRET: secret,
-      DATABASE_URL: join(dir, database),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // Simulated clients each send their own X-Forwarded-For, as real users behind a proxy would.
-      TRUST_PROXY: '1',
-      LOG_LEVEL: 'info', // the "Listening on" line says where it is
-    },
+    env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  /**
+   * Verified accounts with PASSWORD, written to this server's database as `npm run
+   * user:create` would (sign-up goes through mail, which these scripts do not read). One
+   * argon2id hash at the server's own parameters serves them all: signing in costs the same.
+   */
+  const addAccounts = async (emails: string[]) => {
+    const passwordHash = await createPasswordHasher(parseConfig(env).passwords).hash(PASSWORD);
+    const db = openDatabase(env.DATABASE_URL);
+    try {
+      const now = new Date();
+      for (const email of emails) {
+        if (!insertVerifiedUser(db, { email, passwordHash }, now)) throw new Error(`${email} has an account already`);
+      }
+    } finally {
+      db.$client.close();
+    }
+  };
   const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
     child.kill(signal);
     // A graceful stop gets 5 s; this script must never leave a server behind.
@@ -72,14 +112,14 @@ export async function startProductionServer(
     const exited = new Promise<void>((resolve) =>
       child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
     );
-    return { url, child, stop, exited, secret, startupMs: performance.now() - started };
+    return { url, child, stop, exited, secret, addAccounts, startupMs: performance.now() - started };
   } catch (error) {
     stop();
     throw error;
   }
 }
 
-/** A mutation, from a fresh client address. Throws on anything but a 2xx unless `allowFailure`. */
+/** A mutation, from a fresh client address. Throws on anything but a 2xx. */
 export async function call(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/trpc/${path}`, {
     method: 'POST',

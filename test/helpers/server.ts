@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterEach } from 'vitest';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Db, openDatabase } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createApp } from '../../server/app.ts';
@@ -12,7 +12,17 @@ import { type Logger, createLogger } from '../../server/logger.ts';
 import { testConfig } from './config.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = `${ROOT}node_modules/.bin/tsx`;
+/**
+ * Node with tsx's loader, as `tsx` itself runs it, but in one process: the `tsx` command is a
+ * wrapper that spawns node, so killing it (kill -9 in a crash test) would leave the real
+ * server running.
+ */
+const NODE_WITH_TSX = [
+  '--require',
+  `${ROOT}node_modules/tsx/dist/preflight.cjs`,
+  '--import',
+  pathToFileURL(`${ROOT}node_modules/tsx/dist/loader.mjs`).href,
+];
 
 /** A clock tests move by hand: expiry is tested without sleeping. */
 export function createClock(start = new Date()) {
@@ -77,7 +87,7 @@ export function spawnScript(
   env: Record<string, string>,
   args: string[] = [],
 ): SpawnedServer {
-  const child = spawn(TSX, [`${ROOT}${script}`, ...args], {
+  const child = spawn(process.execPath, [...NODE_WITH_TSX, `${ROOT}${script}`, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

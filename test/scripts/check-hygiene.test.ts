@@ -1,6 +1,6 @@
 // The hygiene check, on throwaway git repositories.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -32,6 +32,18 @@ test('passes a clean repository', async () => {
 test.skipIf(!existsSync(join(ROOT, '.git')))('passes this repository', async () => {
   const self = await check(ROOT);
   expect(self.code, self.output).toBe(0);
+});
+
+test('a tracked file deleted in the working tree (not yet committed) is no error; the others are still checked', async () => {
+  const dir = repoWith({
+    'gone.ts': '// deleted later\n',
+    'config.ts': `const key = 'JWT_SECRET=${randomSecret()}';\n`,
+  });
+  rmSync(join(dir, 'gone.ts'));
+  const { code, output } = await check(dir);
+  expect(code).toBe(1);
+  expect(output).toMatch(/config\.ts:1: looks like a JWT signing key/);
+  expect(output).not.toMatch(/ENOENT|gone\.ts/);
 });
 
 test('skips the tracked-file checks outside a repository, and says so', async () => {

@@ -1,11 +1,14 @@
-// `npm run user:create`, run for real against a temporary database.
+// `npm run user:create`, run for real against a temporary database: the account it makes
+// is verified and signs in.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
+import { openDatabase } from '../../db/client.ts';
+import { createClient } from '../helpers/client.ts';
 import { randomSecret } from '../helpers/config.ts';
-import { spawnScript } from '../helpers/server.ts';
+import { spawnScript, startServer } from '../helpers/server.ts';
 
 function project() {
   const dir = mkdtempSync(join(tmpdir(), 'create-user-'));
@@ -33,7 +36,7 @@ const usersIn = (dir: string) => {
   return rows;
 };
 
-test('creates an admin with the password read from standard input', async () => {
+test('creates a verified admin with the password read from standard input, who can sign in with it', async () => {
   const dir = project();
   const { code, output } = await createUser(
     dir,
@@ -46,6 +49,19 @@ test('creates an admin with the password read from standard input', async () => 
   const [user] = usersIn(dir);
   expect(user).toMatchObject({ email: 'root@example.com', role: 'admin' });
   expect(user?.hash).toMatch(/^\$argon2id\$/);
+
+  // Verified: it signs in at once (an unverified account could not).
+  const server = await startServer({ db: openDatabase(join(dir, 'data/app.db')) });
+  try {
+    const res = await createClient(server.url, server.config.appOrigin).mutate<{ user: { role: string } }>(
+      'auth.login',
+      { email: 'root@example.com', password: 'a long admin password' },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.result?.data.user.role).toBe('admin');
+  } finally {
+    await server.close();
+  }
 });
 
 test('refuses a duplicate e-mail, an unknown role and a short password with clear messages', async () => {

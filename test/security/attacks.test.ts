@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../server/auth/cookies.ts';
 import { AUTH_ERRORS, type AuthErrorCode } from '../../server/auth/errors.ts';
 import { type CallResult, createClient, randomIp } from '../helpers/client.ts';
+import { nextMailTo, tokenFromLink } from '../helpers/mail.ts';
 import { createClock, startServer } from '../helpers/server.ts';
 import { PASSWORD, createUser } from '../helpers/users.ts';
 
@@ -289,11 +290,14 @@ async function withNoHashing(send: () => Promise<Outcome>) {
   }
 }
 
-/** Registers with one spelling of a password and signs in with another. */
+/** Signs up through the mailed link with one spelling of a password and signs in with another. */
 async function registerThenLogin(registered: string, typed: string) {
   const email = `unicode-${randomBytes(4).toString('hex')}@example.com`;
   const client = createClient(server.url, server.config.appOrigin, clock);
-  expect((await client.mutate('auth.register', { email, password: registered })).status).toBe(200);
+  expect((await client.mutate('auth.register', { email })).status).toBe(200);
+  const token = tokenFromLink((await nextMailTo(server, email)).link);
+  const completed = await client.mutate('auth.completeRegistration', { token, password: registered });
+  expect(completed.status).toBe(200);
   return login(email, typed);
 }
 

@@ -85,12 +85,63 @@ test('derives issuer and audience from APP_ORIGIN and coerces numbers', () => {
   expect(config.port).toBe(8080);
 });
 
+/** What production needs besides APP_ORIGIN: somewhere to send mail. */
+const SMTP = { SMTP_URL: 'smtps://user:pass@smtp.example.com:465', MAIL_FROM: 'App <no-reply@example.com>' };
+
 test('defaults to the Vite dev origin in development and requires APP_ORIGIN in production', () => {
   expect(parseConfig({ JWT_SECRET: randomSecret() }).appOrigin).toBe('http://localhost:5173');
-  expect(problemsOf({ JWT_SECRET: randomSecret(), NODE_ENV: 'production' })).toEqual([
+  expect(problemsOf({ JWT_SECRET: randomSecret(), NODE_ENV: 'production', ...SMTP })).toEqual([
     'APP_ORIGIN is required in production (the origin browsers load the app from).',
   ]);
   expect(problemsOf({ JWT_SECRET: randomSecret(), APP_ORIGIN: 'ftp://example.com' })[0]).toMatch(/^APP_ORIGIN /);
+});
+
+describe('mail', () => {
+  const production = { JWT_SECRET: randomSecret(), NODE_ENV: 'production', APP_ORIGIN: 'https://app.example.com' };
+
+  test('production without SMTP_URL is refused, with a message naming SMTP_URL and MAIL_FROM', () => {
+    expect(problemsOf(production)).toEqual([
+      expect.stringMatching(/^SMTP_URL is required in production: .*smtps:\/\/.*MAIL_FROM/),
+    ]);
+    expect(problemsOf({ ...production, ...SMTP })).toEqual([]);
+  });
+
+  test.each(['http://smtp.example.com', 'smtp.example.com:587', 'mailto:admin@example.com'])(
+    'refuses SMTP_URL %s: it must be smtp:// or smtps://',
+    (url) => {
+      expect(problemsOf({ ...production, ...SMTP, SMTP_URL: url })).toEqual([
+        expect.stringMatching(/^SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/),
+      ]);
+    },
+  );
+
+  test('refuses SMTP_URL without MAIL_FROM, in any environment', () => {
+    for (const NODE_ENV of ['production', 'development', 'test']) {
+      expect(problemsOf({ ...production, NODE_ENV, SMTP_URL: SMTP.SMTP_URL }), NODE_ENV).toEqual([
+        expect.stringMatching(/^MAIL_FROM is required with SMTP_URL/),
+      ]);
+    }
+  });
+
+  test('SMTP_URL picks SMTP anywhere; without it, memory in tests and the dev mailbox in development', () => {
+    const secret = { JWT_SECRET: randomSecret() };
+    expect(parseConfig({ ...production, ...SMTP }).mail).toEqual({
+      transport: 'smtp',
+      smtpUrl: SMTP.SMTP_URL,
+      from: SMTP.MAIL_FROM,
+    });
+    expect(parseConfig({ ...secret, NODE_ENV: 'development', ...SMTP }).mail.transport).toBe('smtp');
+    expect(parseConfig({ ...secret, NODE_ENV: 'test', ...SMTP }).mail.transport).toBe('smtp');
+    expect(parseConfig({ ...secret, NODE_ENV: 'test' }).mail).toMatchObject({
+      transport: 'memory',
+      smtpUrl: undefined,
+    });
+    expect(parseConfig({ ...secret, NODE_ENV: 'development' }).mail).toMatchObject({
+      transport: 'dev-mailbox',
+      smtpUrl: undefined,
+    });
+    expect(parseConfig(secret).mail.transport).toBe('dev-mailbox'); // development is the default
+  });
 });
 
 test('a real environment variable wins over .env', () => {
@@ -102,6 +153,8 @@ test('a real environment variable wins over .env', () => {
 test('argon2 below the OWASP minimum is refused unless NODE_ENV=test', () => {
   const weak = { JWT_SECRET: randomSecret(), ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' };
   expect(problemsOf(weak)[0]).toMatch(/^ARGON2_MEMORY_KIB and ARGON2_TIME_COST must be at least 19456 and 2/);
-  expect(problemsOf({ ...weak, NODE_ENV: 'production', APP_ORIGIN: 'https://app.example.com' })).toHaveLength(1);
+  expect(problemsOf({ ...weak, NODE_ENV: 'production', APP_ORIGIN: 'https://app.example.com', ...SMTP })).toEqual([
+    expect.stringMatching(/^ARGON2_MEMORY_KIB and ARGON2_TIME_COST/),
+  ]);
   expect(problemsOf({ ...weak, NODE_ENV: 'test' })).toEqual([]);
 });

@@ -1,5 +1,6 @@
-// The real entry point, spawned: it refuses to start on a bad secret (exit code,
-// message, nothing listening), starts on a good one, and shuts down on SIGTERM.
+// The real entry point, spawned: it refuses to start on a bad secret or, in production,
+// without a way to send mail (exit code, message, nothing listening), starts on a good
+// configuration, and shuts down on SIGTERM.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -11,7 +12,8 @@ import { ROOT, freePort, isListening, spawnScript } from '../helpers/server.ts';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'boot-'));
 
-async function expectRefusal(cwd: string, env: Record<string, string>, message: RegExp) {
+/** Checks the process refused to start: exit 1, nothing listening, `message` and the `fix` it names. */
+async function expectRefusal(cwd: string, env: Record<string, string>, message: RegExp, fix = 'npm run setup') {
   const port = await freePort();
   const server = spawnScript('server/main.ts', cwd, { PORT: String(port), ...env });
   const url = await server.url; // null once the process has exited
@@ -22,7 +24,7 @@ async function expectRefusal(cwd: string, env: Record<string, string>, message: 
   const output = server.output();
   expect(output).toMatch(/^Refusing to start/);
   expect(output).toMatch(message);
-  expect(output).toContain('npm run setup');
+  expect(output).toContain(fix);
   expect(output).not.toMatch(/\n\s+at /); // a message, not a stack trace
   if (env.JWT_SECRET) expect(output).not.toContain(env.JWT_SECRET);
   return output;
@@ -47,6 +49,40 @@ test('a weak JWT_SECRET in the environment wins over a good one in .env, and is 
   const cwd = tempDir();
   writeFileSync(join(cwd, '.env'), `JWT_SECRET=${randomSecret()}\n`);
   await expectRefusal(cwd, { JWT_SECRET: 'changeme' }, /JWT_SECRET is a well-known example value/);
+});
+
+test('refuses to start in production without SMTP_URL, before it opens a socket or a database', async () => {
+  const cwd = tempDir();
+  const env = {
+    NODE_ENV: 'production',
+    JWT_SECRET: randomSecret(),
+    APP_ORIGIN: 'https://app.example.com',
+    DATABASE_URL: 'app.db',
+  };
+  const output = await expectRefusal(cwd, env, /SMTP_URL is required in production/, 'smtps://');
+  expect(output).toContain('MAIL_FROM');
+  expect(existsSync(join(cwd, 'app.db'))).toBe(false);
+});
+
+test('starts in production while its SMTP server is down: mail waits in the outbox, boot does not', async () => {
+  const cwd = tempDir();
+  const server = spawnScript('server/main.ts', cwd, {
+    NODE_ENV: 'production',
+    JWT_SECRET: randomSecret(),
+    APP_ORIGIN: 'https://app.example.com',
+    DATABASE_URL: 'app.db',
+    PORT: '0',
+    SMTP_URL: `smtp://127.0.0.1:${await freePort()}`, // nothing listens there
+    MAIL_FROM: 'App <no-reply@example.com>',
+  });
+  try {
+    const url = await server.url;
+    expect(url, server.output()).not.toBeNull();
+    expect((await fetch(`${url}/trpc/health`)).status).toBe(200);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  expect(await server.exitCode).toBe(0);
 });
 
 test('starts with a good secret, answers health, and stops cleanly on SIGTERM', async () => {

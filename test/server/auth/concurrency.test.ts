@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openDatabase } from '../../../db/client.ts';
 import { refreshTokens, sessions } from '../../../db/schema.ts';
+import { insertVerifiedUser } from '../../../server/auth/accounts.ts';
 import { REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
+import { createPasswordHasher } from '../../../server/auth/passwords.ts';
 import { createClient, randomIp } from '../../helpers/client.ts';
-import { randomSecret } from '../../helpers/config.ts';
+import { randomSecret, testConfig } from '../../helpers/config.ts';
 import { spawnScript } from '../../helpers/server.ts';
 import { PASSWORD } from '../../helpers/users.ts';
 
@@ -34,12 +36,21 @@ test(
       const urls = (await Promise.all(servers.map((s) => s.url))) as string[];
       expect(urls.every(Boolean), servers.map((s) => s.output()).join('\n')).toBe(true);
 
-      // One device per session, each holding its refresh token like a browser would.
+      // Accounts written to the shared file as `npm run user:create` would (both processes
+      // migrated it at boot); one hash at the servers' cheap parameters serves them all.
+      const emails = Array.from({ length: SESSIONS }, (_, i) => `race-${i}@example.com`);
+      const passwordHash = await createPasswordHasher(testConfig().passwords).hash(PASSWORD);
+      const shared = openDatabase(join(dir, 'app.db'));
+      for (const email of emails) insertVerifiedUser(shared, { email, passwordHash }, new Date());
+      shared.$client.close();
+
+      // One device per session, each signed in through either process and holding its
+      // refresh token like a browser would.
       const devices = await Promise.all(
-        Array.from({ length: SESSIONS }, async (_, i) => {
+        emails.map(async (email, i) => {
           const ip = randomIp();
           const client = createClient(urls[i % 2]!, ORIGIN, undefined, ip);
-          const res = await client.mutate('auth.register', { email: `race-${i}@example.com`, password: PASSWORD });
+          const res = await client.mutate('auth.login', { email, password: PASSWORD });
           expect(res.status).toBe(200);
           return { ip, token: client.cookie(REFRESH_COOKIE)! };
         }),

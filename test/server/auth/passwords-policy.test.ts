@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { users } from '../../../db/schema.ts';
 import { newPasswordInput, passwordInput } from '../../../server/auth/inputs.ts';
 import { createClient } from '../../helpers/client.ts';
+import { nextMailTo, tokenFromLink } from '../../helpers/mail.ts';
 import { startServer } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
@@ -76,12 +77,30 @@ test('auth.changePassword accepts a long random passphrase', async () => {
   expect(res.status).toBe(200);
 });
 
-test('auth.register refuses a common password', async () => {
-  const res = await createClient(server.url, server.config.appOrigin).mutate('auth.register', {
-    email: `common-${randomBytes(4).toString('hex')}@example.com`,
+test('auth.completeRegistration refuses a common password with a 400 naming password', async () => {
+  const email = `common-${randomBytes(4).toString('hex')}@example.com`;
+  await createClient(server.url, server.config.appOrigin).mutate('auth.register', { email });
+  const token = tokenFromLink((await nextMailTo(server, email)).link);
+  const res = await createClient(server.url, server.config.appOrigin).mutate('auth.completeRegistration', {
+    token,
     password: 'iloveyou',
   });
   expect(res.status).toBe(400);
+  const zodError = res.body.error?.data.zodError as { fieldErrors: Record<string, string[]> };
+  expect(zodError.fieldErrors.password?.[0]).toMatch(IS_COMMON);
+});
+
+test('auth.resetPassword refuses a common password with a 400 naming newPassword', async () => {
+  const { email } = await createUser(server);
+  await createClient(server.url, server.config.appOrigin).mutate('auth.requestPasswordReset', { email });
+  const token = tokenFromLink((await nextMailTo(server, email)).link);
+  const res = await createClient(server.url, server.config.appOrigin).mutate('auth.resetPassword', {
+    token,
+    newPassword: 'iloveyou',
+  });
+  expect(res.status).toBe(400);
+  const zodError = res.body.error?.data.zodError as { fieldErrors: Record<string, string[]> };
+  expect(zodError.fieldErrors.newPassword?.[0]).toMatch(IS_COMMON);
 });
 
 test('an account whose password is already common still signs in, and can move to a better one', async () => {
