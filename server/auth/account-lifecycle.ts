@@ -3,7 +3,7 @@
 // designs: hashed single-use links, answers that never say whether an address has an
 // account, every session ended on reset. Routers call these; edit the rules here.
 import { TRPCError } from '@trpc/server';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { auditEvents, users } from '../../db/schema.ts';
 import type { Context } from '../context.ts';
 import { enqueueMail } from '../mail/outbox.ts';
@@ -85,17 +85,25 @@ export async function requestPasswordReset(ctx: Context, email: string) {
   const mayMail = await ctx.limits.mayMail(email);
   const account = ctx.accounts.findByEmail(email);
   ctx.db.transaction(() => {
-    if (!account || !mayMail) return;
+    if (!mayMail) return;
+    if (!account) {
+      // The same kind of work as for an account (a mail in a transaction), and a useful hint.
+      const data = { signUpUrl: `${ctx.config.appOrigin}/register` };
+      enqueueMail(
+        ctx.db,
+        { kind: 'password_reset_no_account', data, to: email },
+        { now, expiresAt: noticeExpiry(now) },
+      );
+      return;
+    }
     // A new link kills the previous one (issue supersedes).
     const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'password_reset', email, userId: account.id }, now);
     const data = { link: linkTo(ctx, 'password_reset', token) };
     enqueueMail(ctx.db, { kind: 'password_reset', data, to: email, userId: account.id }, { now, expiresAt });
   });
   ctx.mail.wake();
-  if (account) {
-    const detail = mayMail ? undefined : 'mail suppressed (limit)';
-    ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account.id, detail });
-  }
+  const detail = `${account ? 'address has an account' : 'no account'}${mayMail ? '' : ', mail suppressed (limit)'}`;
+  ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account?.id ?? null, detail });
 }
 
 /**
@@ -163,13 +171,16 @@ export async function requestEmailChange(ctx: Context & { user: { id: string } }
   const mayMail = await ctx.limits.mayMail(newEmail);
   const isTaken = ctx.accounts.findByEmail(newEmail) !== undefined;
   ctx.db.transaction(() => {
-    if (!mayMail || isTaken) return;
-    const { token, expiresAt } = ctx.emailTokens.issue(
-      { purpose: 'email_change', email: newEmail, userId: account.id },
-      now,
-    );
-    const data = { link: linkTo(ctx, 'email_change', token), newEmail };
-    enqueueMail(ctx.db, { kind: 'email_change', data, to: newEmail, userId: account.id }, { now, expiresAt });
+    if (!mayMail) return;
+    if (!isTaken) {
+      const { token, expiresAt } = ctx.emailTokens.issue(
+        { purpose: 'email_change', email: newEmail, userId: account.id },
+        now,
+      );
+      const data = { link: linkTo(ctx, 'email_change', token), newEmail };
+      enqueueMail(ctx.db, { kind: 'email_change', data, to: newEmail, userId: account.id }, { now, expiresAt });
+    }
+    // Always: whether the notice arrives must not tell the asker whether the address is taken.
     enqueueMail(
       ctx.db,
       { kind: 'email_change_notice', data: { newEmail }, to: account.email, userId: account.id },
@@ -188,16 +199,20 @@ export function confirmEmailChange(ctx: Context, token: string) {
     const link = consumeLink(ctx, token, 'email_change');
     // Taken since the link was sent: the link is spent, the address stays its owner's.
     if (ctx.accounts.findByEmail(link.email)) throw invalidLink();
+    const previous = ctx.accounts.getUser(link.userId!);
     const user = ctx.db
       .update(users)
       .set({ email: link.email, emailVerifiedAt: now, updatedAt: now })
       .where(eq(users.id, link.userId!))
       .returning({ id: users.id, email: users.email })
       .get();
-    if (!user) throw invalidLink();
+    if (!user || !previous) throw invalidLink();
     ctx.emailTokens.revokeForUser(user.id, now);
+    const notice = { kind: 'email_changed', data: {}, to: previous.email, userId: user.id } as const;
+    enqueueMail(ctx.db, notice, { now, expiresAt: noticeExpiry(now) });
     return user;
   });
+  ctx.mail.wake();
   ctx.audit({ type: 'email_changed', outcome: 'success', userId: changed.id });
   return { email: changed.email };
 }
@@ -229,10 +244,13 @@ export function deleteAccount(ctx: Context & { user: { id: string } }) {
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
   ctx.db.transaction(() => {
     ctx.sessions.revokeUserSessions(account.id, 'account_deleted', now);
+    const scrubbed = { ip: null, userAgent: null, detail: null };
+    ctx.db.update(auditEvents).set(scrubbed).where(eq(auditEvents.userId, account.id)).run();
+    // Failed sign-ins name the address they tried rather than the user.
     ctx.db
       .update(auditEvents)
-      .set({ ip: null, userAgent: null, detail: null })
-      .where(eq(auditEvents.userId, account.id))
+      .set(scrubbed)
+      .where(and(eq(auditEvents.type, 'login'), eq(auditEvents.detail, `email=${account.email}`)))
       .run();
     enqueueMail(
       ctx.db,
@@ -244,7 +262,7 @@ export function deleteAccount(ctx: Context & { user: { id: string } }) {
   });
   ctx.mail.wake();
   clearSessionCookies(ctx);
-  ctx.audit({ type: 'account_deleted', outcome: 'success', detail: `user ${account.id}` });
+  ctx.audit({ type: 'account_deleted', outcome: 'success' });
 }
 
 /** Uses up a link inside the caller's transaction, or throws the one answer every bad link gets. */

@@ -19,7 +19,6 @@ export const RATE_LIMITS = {
   passwordPerAccount: { points: 100, duration: 60 * 60 },
   /** Wrong current passwords in one session (auth.changePassword): a stolen access token is no password oracle. */
   currentPasswordPerSession: { points: 5, duration: 15 * 60 },
-  registerPerIp: { points: 10, duration: 60 * 60 },
   /** Links used (sign-up, password reset) from one address: each costs a password hash. */
   linkPerIp: { points: 20, duration: 60 * 60 },
   /** Requests that may send mail (sign-up, reset, e-mail change) from one address: 429 past it. */
@@ -128,7 +127,6 @@ export function createRateLimits(maxKeys: number) {
       return result;
     },
 
-    registerPerIp: make('registerPerIp'),
     mailPerIp: make('mailPerIp'),
     linkPerIp: make('linkPerIp'),
     /** True when another mail to `address` is allowed now (never throws: see RATE_LIMITS.mailPerAddress). */

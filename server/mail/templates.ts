@@ -12,6 +12,8 @@ export interface MailData {
   /** To an address that already has an account, when someone tries to register it again. */
   account_exists: { signInUrl: string; resetUrl: string };
   password_reset: { link: string };
+  /** To an address with no account, when someone asks to reset its password. */
+  password_reset_no_account: { signUpUrl: string };
   /** To the NEW address: the link confirms it. */
   email_change: { link: string; newEmail: string };
   /** To the OLD address, when a change is requested. */
@@ -86,6 +88,14 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
       `Someone (we hope you) asked to reset the password of your ${APP_NAME} account.`,
       { href: link, label: 'Choose a new password' },
       `The link works once, for ${validFor}. Resetting signs you out everywhere. ${IGNORE}`,
+    ]),
+
+  password_reset_no_account: ({ signUpUrl }) =>
+    compose('Password reset requested', [
+      `Someone (we hope you) asked to reset the password of a ${APP_NAME} account with this address, ` +
+        'but no account uses it. Perhaps you signed up with another address?',
+      { href: signUpUrl, label: 'Create an account' },
+      IGNORE,
     ]),
 
   email_change: ({ link, newEmail }, { validFor }) =>

@@ -12,7 +12,7 @@ test('limiter memory stays within its cap whatever the mix of addresses and e-ma
   const limits = createRateLimits(200);
   for (let i = 0; i < 5000; i++) {
     await limits.signInAttempt(`198.51.${i >> 8}.${i & 255}`, `flood-${i}@example.com`, wrong);
-    await limits.registerPerIp.consume(`203.0.${i >> 8}.${i & 255}`);
+    await limits.mailPerIp.consume(`203.0.${i >> 8}.${i & 255}`);
   }
   expect(limits.size()).toBeLessThanOrEqual(200);
 });

@@ -15,6 +15,7 @@ const examples: { [K in MailKind]: MailData[K] } = {
   sign_up: { link: hostileLink },
   account_exists: { signInUrl: hostileLink, resetUrl: `${hostileLink}2` },
   password_reset: { link: hostileLink },
+  password_reset_no_account: { signUpUrl: hostileLink },
   email_change: { link: hostileLink, newEmail: `${HOSTILE}@example.com` },
   email_change_notice: { newEmail: `${HOSTILE}@example.com` },
   email_changed: {},
