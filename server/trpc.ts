@@ -76,14 +76,22 @@ export const protectedProcedure = base.meta({ access: 'signed-in' }).use(signedI
  * delete: recentAuthProcedure.mutation(({ ctx }) => deleteAccount(ctx))
  */
 export const recentAuthProcedure = protectedProcedure.meta({ access: 'recent-auth' }).use(({ ctx, next }) => {
+  requireRecentAuth(ctx);
+  return next();
+});
+
+/**
+ * The recent-auth check, for a procedure that needs it only for some inputs (ending another
+ * session, but not one's own). Throws the same 401 `reauth_required` as recentAuthProcedure.
+ */
+export function requireRecentAuth(ctx: Context & { user: { sessionId: string } }) {
   const window = ctx.config.reauthWindow;
   if (!ctx.sessions.isRecentlyAuthenticated(ctx.user.sessionId, ctx.now(), window)) {
     throw toTRPCError(
       new AuthError('reauth_required', 'password proof older than REAUTH_WINDOW', undefined, { max_age: window }),
     );
   }
-  return next();
-});
+}
 
 /**
  * A signed-in user with one of `roles`.

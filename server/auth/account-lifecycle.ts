@@ -9,6 +9,7 @@ import type { Context } from '../context.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { insertVerifiedUser, type PublicUser } from './accounts.ts';
 import type { EmailTokenPurpose } from './email-tokens.ts';
+import { CredentialsChangedError } from './sessions.ts';
 import { auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
 
 /** What every link that cannot be used gets: which of unknown, used or expired is not said. */
@@ -68,12 +69,12 @@ export async function completeSignUp(ctx: Context, token: string, password: stri
   const passwordHash = await ctx.passwords.hash(password);
   const user = ctx.db.transaction(() => {
     const link = consumeLink(ctx, token, 'sign_up');
-    // Another link for the same address was used first: this one is spent too.
+    // Another link for the same address was used first: refused (rolled back, but useless).
     const created = insertVerifiedUser(ctx.db, { email: link.email, passwordHash }, ctx.now());
     if (!created) throw invalidLink();
     return created;
   });
-  const sessionId = await startSession(ctx, user, passwordHash);
+  const sessionId = await startSessionOrAskToSignIn(ctx, user, passwordHash);
   ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
   return user;
 }
@@ -131,7 +132,7 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
     return { user: { id: user.id, email: user.email, role: user.role }, ended };
   });
   auditEndedSessions(ctx, user.id, ended, 'password_changed');
-  const sessionId = await startSession(ctx, user, passwordHash);
+  const sessionId = await startSessionOrAskToSignIn(ctx, user, passwordHash);
   ctx.audit({
     type: 'password_reset',
     outcome: 'success',
@@ -172,11 +173,13 @@ export async function requestEmailChange(ctx: Context & { user: { id: string } }
   const isTaken = ctx.accounts.findByEmail(newEmail) !== undefined;
   ctx.db.transaction(() => {
     if (!mayMail) return;
+    // Issued either way: a new request ends the user's earlier link whether or not the
+    // address is taken, so an earlier link cannot reveal which it was.
+    const { token, expiresAt } = ctx.emailTokens.issue(
+      { purpose: 'email_change', email: newEmail, userId: account.id },
+      now,
+    );
     if (!isTaken) {
-      const { token, expiresAt } = ctx.emailTokens.issue(
-        { purpose: 'email_change', email: newEmail, userId: account.id },
-        now,
-      );
       const data = { link: linkTo(ctx, 'email_change', token), newEmail };
       enqueueMail(ctx.db, { kind: 'email_change', data, to: newEmail, userId: account.id }, { now, expiresAt });
     }
@@ -197,7 +200,7 @@ export function confirmEmailChange(ctx: Context, token: string) {
   const now = ctx.now();
   const changed = ctx.db.transaction(() => {
     const link = consumeLink(ctx, token, 'email_change');
-    // Taken since the link was sent: the link is spent, the address stays its owner's.
+    // Taken since the link was sent: refused, and the address stays its owner's.
     if (ctx.accounts.findByEmail(link.email)) throw invalidLink();
     const previous = ctx.accounts.getUser(link.userId!);
     const user = ctx.db
@@ -269,16 +272,33 @@ export function deleteAccount(ctx: Context & { user: { id: string } }) {
 function consumeLink(ctx: Context, token: string, purpose: EmailTokenPurpose) {
   const result = ctx.emailTokens.consume(token, purpose, ctx.now());
   if (result.ok) return result.token;
-  // Audited outside the transaction that is about to roll back.
-  queueMicrotask(() =>
-    ctx.audit({
-      type: 'email_token_refused',
-      outcome: 'failure',
-      userId: result.userId,
-      detail: `${purpose}: ${result.reason}`,
-    }),
-  );
+  // Audited outside the transaction that is about to roll back; an audit that fails (a full
+  // disk) must not become an uncaught exception.
+  queueMicrotask(() => {
+    try {
+      ctx.audit({
+        type: 'email_token_refused',
+        outcome: 'failure',
+        userId: result.userId,
+        detail: `${purpose}: ${result.reason}`,
+      });
+    } catch (error) {
+      ctx.logger.error('audit of a refused link failed', { message: (error as Error)?.message });
+    }
+  });
   throw invalidLink();
 }
 
 const invalidLink = () => new TRPCError({ code: 'BAD_REQUEST', message: INVALID_LINK });
+
+/**
+ * Signs in after a link set the password. A password change or deletion that lands between
+ * the commit and the session refuses the session (CredentialsChangedError): the link did its
+ * work, so the answer is "sign in", not a 500.
+ */
+async function startSessionOrAskToSignIn(ctx: Context, user: PublicUser, passwordHash: string) {
+  return startSession(ctx, user, passwordHash).catch((error: unknown) => {
+    if (!(error instanceof CredentialsChangedError)) throw error;
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your password changed meanwhile; sign in again' });
+  });
+}

@@ -23,15 +23,16 @@ export const refreshCookie = (token: string, maxAgeSeconds: number) =>
 /**
  * Both cookies, expired: after sign-out or a failed refresh. `__Secure-` allows `Domain=`,
  * so a sibling subdomain can plant a refresh cookie for a parent domain; expiring it needs
- * that same Domain, hence one more cookie per parent domain of `appHost` (browsers ignore
+ * that same Domain, hence one more cookie per domain `appHost` belongs to (browsers ignore
  * the ones they would not have accepted, such as a public suffix).
  *
- * @example clearedCookies('app.example.com') // access, refresh, and refresh with Domain=example.com
+ * @example clearedCookies('app.example.com') // access, refresh, refresh with Domain=app.example.com and =example.com
  */
 export function clearedCookies(appHost: string): string[] {
   const labels = appHost.split('.');
-  const isDomainName = labels.length > 2 && !/^[\d.]+$/.test(appHost) && !appHost.includes(':');
-  const parents = isDomainName ? labels.slice(1, -1).map((_, i) => labels.slice(i + 1).join('.')) : [];
+  const isDomainName = labels.length > 1 && !/^[\d.]+$/.test(appHost) && !appHost.includes(':');
+  // The host itself too: `Domain=app.example.com` is a different cookie from a host-only one.
+  const parents = isDomainName ? labels.slice(0, -1).map((_, i) => labels.slice(i).join('.')) : [];
   return [
     accessCookie('', 0),
     refreshCookie('', 0),

@@ -6,9 +6,15 @@ import { desc } from 'drizzle-orm';
 import { devMailbox } from '../../db/schema.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
 /** Answers like an unknown path (tRPC's own message), so production does not even reveal it exists. */
 const developmentOnly = publicProcedure.use(({ ctx, path, next }) => {
-  if (ctx.config.nodeEnv !== 'development') {
+  // Also refused when the mail goes out by SMTP, or when the server listens beyond this
+  // machine: a deployment that forgot NODE_ENV (development by default) must not publish
+  // live links here.
+  const isLocalOnly = LOOPBACK_HOSTS.has(ctx.config.host);
+  if (ctx.config.nodeEnv !== 'development' || ctx.config.mail.transport !== 'dev-mailbox' || !isLocalOnly) {
     throw new TRPCError({ code: 'NOT_FOUND', message: `No procedure found on path "${path}"` });
   }
   return next();

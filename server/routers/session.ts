@@ -2,7 +2,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { auditEndedSessions, clearSessionCookies } from '../auth/sign-in.ts';
-import { protectedProcedure, recentAuthProcedure, router } from '../trpc.ts';
+import { protectedProcedure, recentAuthProcedure, requireRecentAuth, router } from '../trpc.ts';
 
 export const sessionRouter = router({
   list: protectedProcedure.query(({ ctx }) =>
@@ -11,7 +11,9 @@ export const sessionRouter = router({
       .map((session) => ({ ...session, current: session.id === ctx.user.sessionId })),
   ),
 
+  /** Ending this session needs nothing more; ending another needs a recent password proof, as revokeOthers does. */
   revoke: protectedProcedure.input(z.object({ id: z.string().min(1).max(64) })).mutation(({ ctx, input }) => {
+    if (input.id !== ctx.user.sessionId) requireRecentAuth(ctx);
     if (!ctx.sessions.revokeSession(ctx.user.id, input.id, 'revoked', ctx.now())) {
       throw new TRPCError({ code: 'NOT_FOUND', message: 'No such session' });
     }

@@ -178,3 +178,18 @@ test('reauthenticate needs a session', async () => {
   expect(res.status).toBe(401);
   expect(res.body.error?.data.authError).toBe('missing_token');
 });
+
+test('ending another session needs a recent proof too; ending this one does not', async () => {
+  const { server, clock, client, phone } = await setup();
+  clock.advance(server.config.reauthWindow + 1);
+  // A refresh keeps the access token valid; it does not renew the proof.
+  await client.mutate('auth.refresh');
+  await phone.mutate('auth.refresh');
+  const sessions = (await client.query<{ id: string; current: boolean }[]>('session.list')).body.result!.data;
+  const other = sessions.find((s) => !s.current)!;
+  // With a stolen, stale session, session.revoke on each id would do what revokeOthers may not.
+  expectReauthRequired(server, await client.mutate('session.revoke', { id: other.id }));
+  expect((await phone.query('user.me')).status).toBe(200);
+  const own = sessions.find((s) => s.current)!;
+  expect((await client.mutate('session.revoke', { id: own.id })).status).toBe(200);
+});

@@ -71,6 +71,10 @@ test('dev.mailbox lists the 50 newest mails, newest first', async () => {
 test.each([
   ['test', {}],
   ['production', production],
+  // A deployment that forgot NODE_ENV: development by default, but listening beyond loopback
+  // or sending by SMTP. Its live links must not be published.
+  ['development but HOST=0.0.0.0', { ...development, HOST: '0.0.0.0' }],
+  ['development but SMTP', { ...development, SMTP_URL: production.SMTP_URL, MAIL_FROM: production.MAIL_FROM }],
 ])('with NODE_ENV=%s dev.mailbox answers exactly like a procedure that does not exist', async (_, vars) => {
   const { services } = servicesFor(vars);
   await createMailTransport({ transport: 'dev-mailbox', smtpUrl: undefined, from: 'x' }, services).send({
