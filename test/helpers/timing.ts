@@ -1,5 +1,9 @@
 // Timing side channels, measured the way the sign-in test does: medians of interleaved
 // tries (machine noise hits both kinds alike), compared as a ratio.
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import { createClient } from './client.ts';
+import { createUser } from './users.ts';
 
 /** How far apart two medians may be before a response time tells the cases apart. */
 export const TIMING_BAND = { min: 0.5, max: 2 } as const;
@@ -36,4 +40,26 @@ export async function timingRatios(a: () => Promise<unknown>, b: () => Promise<u
     if (ratio > TIMING_BAND.min && ratio < TIMING_BAND.max) break;
   }
   return ratios;
+}
+
+/**
+ * Asserts that a mutation taking `{ email }` (sign-up, reset) costs the same for an address
+ * that has an account and one that has none. Each address is asked once, from a new client
+ * address, so no rate limit changes the work.
+ *
+ * @example await expectAddressesTimedAlike(server, 'auth.register')
+ */
+export async function expectAddressesTimedAlike(server: Parameters<typeof createUser>[0], path: string) {
+  const known = await Promise.all(Array.from({ length: 80 }, async () => (await createUser(server)).email));
+  const ask = async (email: string) => {
+    const res = await createClient(server.url, server.config.appOrigin).mutate(path, { email });
+    expect(res.status).toBe(200);
+  };
+  const ratios = await timingRatios(
+    () => ask(known.pop()!),
+    () => ask(`unknown-${randomBytes(6).toString('hex')}@example.com`),
+  );
+  const said = `ratios of medians (unknown / known) per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}`;
+  expect(ratios.at(-1), said).toBeGreaterThan(TIMING_BAND.min);
+  expect(ratios.at(-1), said).toBeLessThan(TIMING_BAND.max);
 }

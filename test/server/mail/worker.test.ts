@@ -35,14 +35,19 @@ function migrated(path = ':memory:') {
 }
 
 /** A worker over `db` with a hand-moved clock, a recording logger and the real audit log. */
-function setup({ db = migrated(), transport = createMemoryTransport() as MailTransport, sendTimeoutMs = 1000 } = {}) {
+function setup({
+  db = migrated(),
+  transport = createMemoryTransport() as MailTransport,
+  sendTimeoutMs = 1000,
+  pollMs = undefined as number | undefined,
+} = {}) {
   const clock = createClock(new Date('2030-01-01T00:00:00Z'));
   const lines: string[] = [];
   const record = (message: string, details?: Record<string, unknown>) =>
     lines.push(`${message} ${JSON.stringify(details)}`);
   const logger: Logger = { debug: record, info: record, warn: record, error: record };
   const auditLog = createAuditLog(db);
-  const worker = createMailWorker({ db, transport, logger, auditLog, now: clock.now, sendTimeoutMs });
+  const worker = createMailWorker({ db, transport, logger, auditLog, now: clock.now, sendTimeoutMs, pollMs });
   // The audit log names the user the mail concerns: a real account.
   const { id: userId } = db
     .insert(users)
@@ -258,19 +263,11 @@ test('two workers on one database file, each with its own connection, never send
 
 test('a started worker sends a mail as soon as it is woken, without waiting for its poll', async () => {
   const transport = createMemoryTransport();
-  const db = migrated();
-  const worker = createMailWorker({
-    db,
-    transport,
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    auditLog: createAuditLog(db),
-    now: () => new Date(),
-    pollMs: 60_000,
-  });
+  const { worker, enqueue } = setup({ transport, pollMs: 60_000 });
   worker.start();
   try {
     await worker.runOnce(); // the worker's first look is over: it now waits for its poll
-    enqueueMail(db, { kind: 'account_deleted', data: {}, to: 'ada@example.com' }, { now: new Date() });
+    enqueue();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(transport.sent, 'sent without a wake').toHaveLength(0);
 
@@ -283,18 +280,10 @@ test('a started worker sends a mail as soon as it is woken, without waiting for 
 
 test('the poll finds a mail nobody woke the worker for', async () => {
   const transport = createMemoryTransport();
-  const db = migrated();
-  const worker = createMailWorker({
-    db,
-    transport,
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    auditLog: createAuditLog(db),
-    now: () => new Date(),
-    pollMs: 50,
-  });
+  const { worker, enqueue } = setup({ transport, pollMs: 50 });
   worker.start();
   try {
-    enqueueMail(db, { kind: 'account_deleted', data: {}, to: 'ada@example.com' }, { now: new Date() });
+    enqueue();
     await vi.waitFor(() => expect(transport.sent).toHaveLength(1), { timeout: 1000 });
   } finally {
     await worker.stop();
