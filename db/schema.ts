@@ -113,6 +113,8 @@ export const AUDIT_EVENT_TYPES = [
   'mail_sent',
   'mail_failed',
   'mail_expired',
+  /** A native client exchanged its token for one service's (detail: the service). */
+  'token_exchanged',
 ] as const;
 
 /** The security audit trail: who did what, from where, and whether it worked. Never passwords or tokens. */

@@ -1,18 +1,20 @@
 // `npm run setup`: creates .env from .env.example, fills every empty generated
 // secret with fresh random bytes, and creates and migrates the database.
-// `npm run setup -- --rotate` rotates JWT_SECRET. Safe to run again: it never
-// overwrites a value you set, and says when there was nothing to do.
+// `npm run setup -- --rotate` rotates the signing key (JWT_SECRET, or JWT_PRIVATE_KEY when
+// JWT_ALG is EdDSA or ES256). Safe to run again: it never overwrites a value you set, and
+// says when there was nothing to do. It never prints a key.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
 import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { ConfigError, parseConfig } from '../server/env.ts';
+import { ALGORITHMS, type Algorithm, generateKeyPair, publicKeyOf } from '../server/auth/signing-keys.ts';
 
 const ENV_FILE = '.env';
 const EXAMPLE_FILE = '.env.example';
 /** Secrets setup generates when they are empty; add yours (session keys, webhook secrets) here. */
-const GENERATED_SECRETS = ['JWT_SECRET'] as const;
+const GENERATED_SECRETS: string[] = [];
 
 /** 256 random bits, base64url: what server/env.ts requires of a secret. */
 const generateSecret = () => randomBytes(32).toString('base64url');
@@ -38,8 +40,10 @@ function fail(message: string): never {
 
 const USAGE = `Usage: npm run setup [-- --rotate [--force] | --rotate --drop-previous]
   (no option)       create .env and its secrets if missing, create and migrate the database
-  --rotate          new JWT_SECRET; the old one verifies the tokens it signed for one
-                    ACCESS_TOKEN_TTL more (JWT_SECRET_PREVIOUS until JWT_SECRET_PREVIOUS_UNTIL)
+  --rotate          new signing key; the old one verifies the tokens it signed for one
+                    ACCESS_TOKEN_TTL more (JWT_SECRET_PREVIOUS until JWT_SECRET_PREVIOUS_UNTIL;
+                    with EdDSA/ES256, JWT_PUBLIC_KEY_PREVIOUS until JWT_PUBLIC_KEY_PREVIOUS_UNTIL,
+                    published at /.well-known/jwks.json until then)
   --force           rotate although the previous key is still verifying tokens (they are
                     refused at once: those users sign in again)
   --drop-previous   emergency rotation after a leak: new JWT_SECRET, no previous key at all`;
@@ -73,14 +77,31 @@ if (isNewEnvFile && !existsSync(EXAMPLE_FILE)) {
 let text = readFileSync(isNewEnvFile ? EXAMPLE_FILE : ENV_FILE, 'utf8');
 if (isNewEnvFile) done.push(`Created ${ENV_FILE} from ${EXAMPLE_FILE} (readable by you only).`);
 
+// A real environment variable wins over .env, as at boot.
+const alg = (process.env.JWT_ALG || parseEnv(text).JWT_ALG || 'HS256') as Algorithm;
+if (!ALGORITHMS.includes(alg)) fail(`JWT_ALG must be ${ALGORITHMS.join(', ')} or empty (HS256), not "${alg}".`);
+const keyName = alg === 'HS256' ? 'JWT_SECRET' : 'JWT_PRIVATE_KEY';
+const hasKey = Boolean(parseEnv(text)[keyName]);
+
 for (const key of GENERATED_SECRETS) {
   if (parseEnv(text)[key]) continue;
   text = setValue(text, key, generateSecret());
   done.push(`Generated ${key} (32 random bytes).`);
 }
-
-if (args.rotate && !done.some((line) => line.startsWith('Generated JWT_SECRET'))) {
+if (!hasKey) {
+  text = setValue(text, keyName, newSigningKey());
+  done.push(
+    alg === 'HS256'
+      ? 'Generated JWT_SECRET (32 random bytes).'
+      : `Generated JWT_PRIVATE_KEY (${alg === 'EdDSA' ? 'Ed25519' : 'P-256'}); its public key is served at /.well-known/jwks.json.`,
+  );
+} else if (args.rotate) {
   text = rotate(text);
+}
+
+/** A new key for JWT_ALG: an HMAC secret, or a private key (base64url PKCS#8). */
+function newSigningKey() {
+  return alg === 'HS256' ? generateSecret() : generateKeyPair(alg).privateKey;
 }
 
 /**
@@ -90,36 +111,35 @@ if (args.rotate && !done.some((line) => line.startsWith('Generated JWT_SECRET'))
 function rotate(envText: string): string {
   const config = readConfig(envText);
   const now = new Date();
-  const { previousSecret, previousSecretUntil } = config.jwt;
-  if (previousSecret && previousSecretUntil && previousSecretUntil > now && !args.force && !args['drop-previous']) {
+  const isHmac = alg === 'HS256';
+  // HS256 keeps the previous secret; EdDSA/ES256 keep (and publish) only the previous public key.
+  const previousName = isHmac ? 'JWT_SECRET_PREVIOUS' : 'JWT_PUBLIC_KEY_PREVIOUS';
+  const untilName = `${previousName}_UNTIL`;
+  const previousUntil = isHmac
+    ? config.jwt.previousSecret && config.jwt.previousSecretUntil
+    : config.jwt.previousPublicKey && config.jwt.previousPublicKeyUntil;
+  if (previousUntil && previousUntil > now && !args.force && !args['drop-previous']) {
     fail(
-      `JWT_SECRET_PREVIOUS still verifies tokens until ${previousSecretUntil.toISOString()}. Rotating now drops it: ` +
+      `${previousName} still verifies tokens until ${previousUntil.toISOString()}. Rotating now drops it: ` +
         'users holding a token it signed get invalid_token and must sign in again. Wait until then, or run ' +
         '`npm run setup -- --rotate --force` to accept that.',
     );
   }
-  const newSecret = generateSecret();
+  const rotated = setValue(envText, keyName, newSigningKey());
   if (args['drop-previous']) {
     done.push(
-      'Rotated JWT_SECRET and dropped the previous key (emergency rotation): every access token issued so far is ' +
+      `Rotated ${keyName} and dropped the previous key (emergency rotation): every access token issued so far is ` +
         'refused once the server restarts, and its user signs in again. Restart every server now.',
     );
-    return setValue(
-      setValue(setValue(envText, 'JWT_SECRET', newSecret), 'JWT_SECRET_PREVIOUS', ''),
-      'JWT_SECRET_PREVIOUS_UNTIL',
-      '',
-    );
+    return setValue(setValue(rotated, previousName, ''), untilName, '');
   }
   const until = new Date(now.getTime() + config.jwt.accessTokenTtl * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
   done.push(
-    `Rotated JWT_SECRET: the old key is now JWT_SECRET_PREVIOUS, verifying the tokens it signed until ${until} ` +
-      '(JWT_SECRET_PREVIOUS_UNTIL). Restart the server.',
+    `Rotated ${keyName}: the old key is now ${previousName}, verifying the tokens it signed until ${until} ` +
+      `(${untilName}). Restart the server.`,
   );
-  return setValue(
-    setValue(setValue(envText, 'JWT_SECRET_PREVIOUS', config.jwt.secret), 'JWT_SECRET_PREVIOUS_UNTIL', until),
-    'JWT_SECRET',
-    newSecret,
-  );
+  const previous = isHmac ? config.jwt.secret! : publicKeyOf(config.jwt.privateKey!);
+  return setValue(setValue(rotated, previousName, previous), untilName, until);
 }
 
 /** The configuration .env text gives, under the real environment (which wins). */

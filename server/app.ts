@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { getRequestProblem } from './auth/csrf.ts';
+import { readTransport } from './auth/transport.ts';
 import { AuthError, wwwAuthenticate } from './auth/errors.ts';
 import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
@@ -15,6 +16,8 @@ import { appRouter } from './routers/_app.ts';
 
 /** Requests larger than this get a 413 before any procedure runs; auth input is tiny. */
 export const MAX_BODY_BYTES = 16 * 1024;
+/** Where other services fetch the public keys (asymmetric JWT_ALG only). */
+export const JWKS_PATH = '/.well-known/jwks.json';
 /** More calls than this in one batched request get a 400. */
 export const MAX_BATCH_SIZE = 10;
 
@@ -53,6 +56,7 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   const isHttps = services.config.appOrigin.startsWith('https:');
 
   async function handle(req: IncomingMessage, res: ServerResponse, isApi: boolean) {
+    if (!isApi && (req.url ?? '').split('?')[0] === JWKS_PATH) return serveJwks(req, res);
     if (!isApi) return serveStatic ? serveStatic(req, res) : notFound(res);
     // tRPC enforces the limit while it reads a body; a declared length is refused
     // before reading anything, whatever the procedure.
@@ -69,9 +73,43 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
         'Streaming responses are not supported: use httpLink or httpBatchLink',
       );
     }
-    const problem = getRequestProblem(req, services.config.appOrigin);
+    const { transport, problem: transportProblem } = readTransport(req);
+    if (transportProblem) {
+      const { status, code, message, bearerError } = transportProblem;
+      if (bearerError) {
+        const description = message.replaceAll('"', "'");
+        res.setHeader(
+          'www-authenticate',
+          `Bearer realm="${services.realm}", error="${bearerError}", error_description="${description}"`,
+        );
+      }
+      return sendTrpcError(res, status, code, message);
+    }
+    const problem = getRequestProblem(req, services.config.appOrigin, transport);
     if (problem) return sendTrpcError(res, problem.status, problem.code, problem.message);
     trpc(req, res);
+  }
+
+  /** RFC 7517 key set: what other services verify our tokens with (decision 011). */
+  async function serveJwks(req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return void res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method not allowed\n');
+    }
+    if (services.config.jwt.alg === 'HS256') {
+      // An HMAC secret verifies and mints alike: there is nothing here anyone else may hold.
+      return void res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('No public keys: tokens are signed with HS256 (a shared secret). Set JWT_ALG=EdDSA or ES256.\n');
+    }
+    const keys = await services.tokens.publicJwks(services.now());
+    // Verifiers may cache for 5 minutes; a token with a kid they do not know yet makes them
+    // fetch again (jose's createRemoteJWKSet does), so a rotation is picked up at once.
+    res.writeHead(200, {
+      'content-type': 'application/jwk-set+json',
+      'cache-control': 'public, max-age=300',
+      'access-control-allow-origin': '*',
+    });
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ keys }));
   }
 
   function setHeaders(res: ServerResponse, isApi: boolean) {

@@ -15,6 +15,7 @@ import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
 import { createMailer } from './mail/mailer.ts';
 import { getClientIp } from './http/client-ip.ts';
+import { readTransport, type Transport } from './auth/transport.ts';
 import type { Logger } from './logger.ts';
 
 export interface ServerDeps {
@@ -52,6 +53,9 @@ export type Services = ReturnType<typeof createServices>;
 export interface RequestScope {
   ip: string;
   userAgent: string | null;
+  /** Cookies (browsers) or the body and `Authorization: Bearer` (native clients): see transport.ts. */
+  transport: Transport;
+  bearerToken: string | undefined;
   cookies: Record<string, string | undefined>;
   /** An auth cookie came twice (see readCookies): both are dropped from `cookies`. */
   hasConflictingAuthCookies: boolean;
@@ -66,6 +70,8 @@ export function createInnerContext(services: Services, request: Partial<RequestS
     ...services,
     ip,
     userAgent,
+    transport: request.transport ?? 'cookie',
+    bearerToken: request.bearerToken,
     cookies: request.cookies ?? {},
     hasConflictingAuthCookies: request.hasConflictingAuthCookies ?? false,
     setCookie: request.setCookie ?? (() => {}),
@@ -76,13 +82,20 @@ export function createInnerContext(services: Services, request: Partial<RequestS
 }
 
 export function createContextFactory(services: Services) {
-  return ({ req, res }: CreateHTTPContextOptions) =>
-    createInnerContext(services, {
+  return ({ req, res }: CreateHTTPContextOptions) => {
+    // server/app.ts refused the request already if its transport had a problem.
+    const { transport = 'cookie', bearerToken } = readTransport(req);
+    const scope = {
       ip: getClientIp(req, services.config.trustProxy),
       userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+    };
+    if (transport === 'bearer') return createInnerContext(services, { ...scope, transport, bearerToken });
+    return createInnerContext(services, {
+      ...scope,
       ...readCookies(req.headers.cookie ?? ''),
       setCookie: (header) => res.appendHeader('set-cookie', header),
     });
+  };
 }
 
 export type Context = ReturnType<typeof createInnerContext>;

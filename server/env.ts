@@ -1,9 +1,11 @@
 // The server's configuration: one zod schema for every variable in the contract,
 // parsed once at boot. Nothing else reads process.env. Edit this file when you add
 // a setting (and document it in .env.example).
+import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { ALGORITHMS, readKey } from './auth/signing-keys.ts';
 
 const SETUP_HINT = 'Run `npm run setup` to generate one.';
 
@@ -70,18 +72,51 @@ const secret = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z' })
+  .optional();
+
+/** `JWT_SERVICES=reports=https://reports.example.com,billing=…`: name → audience. */
+function parseServices(text: string | undefined): { services: Record<string, string>; problems: string[] } {
+  const services: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const entry of (text ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z][a-z0-9-]{0,31})=(\S+)$/.exec(entry);
+    if (!match) {
+      problems.push(
+        `entry "${entry}" must be name=audience, e.g. reports=https://reports.example.com (name: a-z, 0-9, "-").`,
+      );
+    } else if (match[1]! in services) {
+      problems.push(`names the service "${match[1]}" twice.`);
+    } else if (Object.values(services).includes(match[2]!)) {
+      problems.push(`gives the audience ${match[2]} to two services: each service needs its own.`);
+    } else {
+      services[match[1]!] = match[2]!;
+    }
+  }
+  return { services, problems };
+}
+
 const seconds = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
 
 const schema = z
   .object({
     NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
-    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string({ error: `is missing. ${SETUP_HINT}` }).pipe(secret)),
-    JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
-    JWT_SECRET_PREVIOUS_UNTIL: z.preprocess(
+    JWT_ALG: z.preprocess(
       emptyAsUndefined,
-      z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z' }).optional(),
+      z.enum(ALGORITHMS, { error: `must be ${ALGORITHMS.join(', ')} or empty (HS256)` }).default('HS256'),
     ),
+    JWT_SECRET: z.preprocess(emptyAsUndefined, secret.optional()),
+    JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
+    JWT_SECRET_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
+    JWT_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    JWT_PUBLIC_KEY_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().optional()),
+    JWT_PUBLIC_KEY_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
+    JWT_SERVICES: z.preprocess(emptyAsUndefined, z.string().optional()),
     JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
     JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
     ACCESS_TOKEN_TTL: seconds(900),
@@ -120,6 +155,52 @@ const schema = z
     APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
+  // Runs even when other variables failed (`when`), so a missing key is listed with them.
+  .superRefine(
+    (env, ctx) => {
+      const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      if (env.JWT_ALG === 'HS256') {
+        if (!env.JWT_SECRET) problem('JWT_SECRET', `is missing. ${SETUP_HINT}`);
+        if (env.JWT_PRIVATE_KEY) {
+          problem(
+            'JWT_PRIVATE_KEY',
+            'is set but JWT_ALG is HS256: set JWT_ALG=EdDSA or ES256 to sign with it, or empty it.',
+          );
+        }
+      } else if (env.JWT_ALG === 'EdDSA' || env.JWT_ALG === 'ES256') {
+        const alg = env.JWT_ALG;
+        if (!env.JWT_PRIVATE_KEY)
+          problem('JWT_PRIVATE_KEY', `is missing: JWT_ALG=${alg} signs with a private key. ${SETUP_HINT}`);
+        const current = env.JWT_PRIVATE_KEY ? readKey(alg, env.JWT_PRIVATE_KEY, 'private') : null;
+        if (current && 'problem' in current) problem('JWT_PRIVATE_KEY', `${current.problem} ${SETUP_HINT}`);
+        const previous = env.JWT_PUBLIC_KEY_PREVIOUS ? readKey(alg, env.JWT_PUBLIC_KEY_PREVIOUS, 'public') : null;
+        if (previous && 'problem' in previous) problem('JWT_PUBLIC_KEY_PREVIOUS', previous.problem);
+        if (previous && !env.JWT_PUBLIC_KEY_PREVIOUS_UNTIL) {
+          problem(
+            'JWT_PUBLIC_KEY_PREVIOUS_UNTIL',
+            'is missing: it says when JWT_PUBLIC_KEY_PREVIOUS stops verifying tokens. ' +
+              '`npm run setup -- --rotate` records it; or empty JWT_PUBLIC_KEY_PREVIOUS.',
+          );
+        }
+      }
+      const { problems: serviceProblems, services } = parseServices(env.JWT_SERVICES);
+      for (const message of serviceProblems) problem('JWT_SERVICES', message);
+      const apiAudience = env.JWT_AUDIENCE ?? `${URL.parse(env.APP_ORIGIN ?? 'http://localhost:5173')?.origin}/trpc`;
+      for (const [name, audience] of Object.entries(services)) {
+        if (audience === apiAudience) {
+          problem('JWT_SERVICES', `gives ${name} this API's own audience (${audience}): its tokens would work here.`);
+        }
+      }
+      if (env.JWT_ALG === 'HS256' && Object.keys(services).length > 0) {
+        problem(
+          'JWT_SERVICES',
+          'needs JWT_ALG=EdDSA or ES256: with HS256 a service could only verify tokens with the secret that ' +
+            'mints them. Set JWT_ALG=EdDSA and run `npm run setup`.',
+        );
+      }
+    },
+    { when: () => true },
+  )
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.APP_ORIGIN) {
       ctx.addIssue({
@@ -178,13 +259,26 @@ const schema = z
   })
   .transform((env) => {
     const appOrigin = new URL(env.APP_ORIGIN ?? 'http://localhost:5173').origin;
+    const alg = env.JWT_ALG;
+    // Both were checked above: readKey cannot fail here.
+    const keyOf = (text: string | undefined, kind: 'private' | 'public') =>
+      alg !== 'HS256' && text ? (readKey(alg, text, kind) as { key: KeyObject }).key : undefined;
+    const isHmac = alg === 'HS256';
     return {
       nodeEnv: env.NODE_ENV,
       jwt: {
-        secret: env.JWT_SECRET,
-        previousSecret: env.JWT_SECRET_PREVIOUS,
+        alg,
+        secret: isHmac ? env.JWT_SECRET : undefined,
+        previousSecret: isHmac ? env.JWT_SECRET_PREVIOUS : undefined,
         /** The previous key verifies nothing from this time on (fixed by `setup --rotate`). */
         previousSecretUntil: env.JWT_SECRET_PREVIOUS_UNTIL ? new Date(env.JWT_SECRET_PREVIOUS_UNTIL) : undefined,
+        privateKey: keyOf(env.JWT_PRIVATE_KEY, 'private'),
+        previousPublicKey: keyOf(env.JWT_PUBLIC_KEY_PREVIOUS, 'public'),
+        previousPublicKeyUntil: env.JWT_PUBLIC_KEY_PREVIOUS_UNTIL
+          ? new Date(env.JWT_PUBLIC_KEY_PREVIOUS_UNTIL)
+          : undefined,
+        /** Other services that may receive tokens: name → the `aud` their tokens carry. */
+        services: parseServices(env.JWT_SERVICES).services,
         issuer: env.JWT_ISSUER ?? appOrigin,
         audience: env.JWT_AUDIENCE ?? `${appOrigin}/trpc`,
         accessTokenTtl: env.ACCESS_TOKEN_TTL,

@@ -10,7 +10,13 @@ import { enqueueMail } from '../mail/outbox.ts';
 import { insertVerifiedUser, type PublicUser } from './accounts.ts';
 import type { EmailTokenPurpose } from './email-tokens.ts';
 import { CredentialsChangedError } from './sessions.ts';
-import { auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
+import { type NativeTokens, auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
+
+/** A link that signs in: the user, and for a native client its tokens (browsers get cookies). */
+export interface SignedIn {
+  user: PublicUser;
+  tokens: NativeTokens | undefined;
+}
 
 /** What every link that cannot be used gets: which of unknown, used or expired is not said. */
 export const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
@@ -64,7 +70,7 @@ export async function requestSignUp(ctx: Context, email: string) {
 }
 
 /** `auth.completeRegistration`: the sign-up link plus a password make a verified account, signed in. */
-export async function completeSignUp(ctx: Context, token: string, password: string): Promise<PublicUser> {
+export async function completeSignUp(ctx: Context, token: string, password: string): Promise<SignedIn> {
   await ctx.limits.linkPerIp.consume(ctx.ip);
   const passwordHash = await ctx.passwords.hash(password);
   const user = ctx.db.transaction(() => {
@@ -74,9 +80,9 @@ export async function completeSignUp(ctx: Context, token: string, password: stri
     if (!created) throw invalidLink();
     return created;
   });
-  const sessionId = await startSessionOrAskToSignIn(ctx, user, passwordHash);
+  const { sessionId, tokens } = await startSessionOrAskToSignIn(ctx, user, passwordHash);
   ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
-  return user;
+  return { user, tokens };
 }
 
 /** `auth.requestPasswordReset`: a link for a known address; the same answer for any address. */
@@ -111,7 +117,7 @@ export async function requestPasswordReset(ctx: Context, email: string) {
  * `auth.resetPassword`: sets the password, proves the address, ends every session of the
  * user (refused on their very next request) and every other link, then signs in afresh.
  */
-export async function resetPassword(ctx: Context, token: string, newPassword: string): Promise<PublicUser> {
+export async function resetPassword(ctx: Context, token: string, newPassword: string): Promise<SignedIn> {
   await ctx.limits.linkPerIp.consume(ctx.ip);
   const passwordHash = await ctx.passwords.hash(newPassword);
   const now = ctx.now();
@@ -132,7 +138,7 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
     return { user: { id: user.id, email: user.email, role: user.role }, ended };
   });
   auditEndedSessions(ctx, user.id, ended, 'password_changed');
-  const sessionId = await startSessionOrAskToSignIn(ctx, user, passwordHash);
+  const { sessionId, tokens } = await startSessionOrAskToSignIn(ctx, user, passwordHash);
   ctx.audit({
     type: 'password_reset',
     outcome: 'success',
@@ -140,7 +146,7 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
     sessionId,
     detail: `${ended.length} session(s) ended`,
   });
-  return user;
+  return { user, tokens };
 }
 
 /**

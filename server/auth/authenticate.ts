@@ -12,7 +12,13 @@ export interface AuthUser {
   id: string;
   role: Role;
   sessionId: string;
+  /** The access token's `exp` (epoch seconds): tokens exchanged from it expire no later. */
+  tokenExpiresAt: number;
 }
+
+/** The access token this request presents: its cookie, or its `Authorization: Bearer`. */
+export const presentedAccessToken = (ctx: Context) =>
+  ctx.transport === 'bearer' ? ctx.bearerToken : ctx.cookies[ACCESS_COOKIE];
 
 /** Returns the signed-in user or throws an AuthError saying why not. */
 export async function requireUser(ctx: Context): Promise<AuthUser> {
@@ -20,7 +26,7 @@ export async function requireUser(ctx: Context): Promise<AuthUser> {
     clearSessionCookies(ctx);
     throw new AuthError('invalid_token', 'an auth cookie came twice', CONFLICTING_COOKIES);
   }
-  const token = ctx.cookies[ACCESS_COOKIE];
+  const token = presentedAccessToken(ctx);
   if (!token) throw new AuthError('missing_token');
   const claims = await ctx.tokens.verify(token, ctx.now());
   if (ctx.revocations.isSessionRevoked(claims.sid)) {
@@ -33,5 +39,5 @@ export async function requireUser(ctx: Context): Promise<AuthUser> {
       'The access token expired early because your role changed',
     );
   }
-  return { id: claims.sub, role: claims.role, sessionId: claims.sid };
+  return { id: claims.sub, role: claims.role, sessionId: claims.sid, tokenExpiresAt: claims.exp };
 }

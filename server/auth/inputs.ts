@@ -38,3 +38,6 @@ export const passwordInput = password.refine((value) => value.length > 0, 'Enter
 export const linkTokenInput = z
   .string()
   .regex(/^[\w-]{43}$/, 'This link is invalid; open the newest one from your e-mail');
+
+/** A refresh token in a native client's request body (browsers send the cookie): opaque base64url. */
+export const refreshTokenInput = z.string().regex(/^[\w-]{1,128}$/, 'The refresh token is malformed');

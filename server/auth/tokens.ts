@@ -1,17 +1,16 @@
 // Access tokens: short-lived JWTs (RFC 9068 profile) carrying only what every request
 // needs. Edit it to add a claim (keep it small: no e-mail, no profile data).
-import { createHash } from 'node:crypto';
 import { SignJWT, compactVerify, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { createId } from '../../db/ids.ts';
 import type { Config } from '../env.ts';
 import { AuthError } from './errors.ts';
 import { ROLES, type Role } from './roles.ts';
+import { type SigningKeys, loadSigningKeys } from './signing-keys.ts';
 
 /** Longer tokens are refused before any parsing; ours are ~400 bytes. */
 export const MAX_TOKEN_BYTES = 4096;
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
-const ALGORITHM = 'HS256';
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 /** Verified tokens kept in memory, so a repeat request costs no HMAC (see issueAccessToken). */
 const CACHE_SIZE = 10_000;
@@ -41,15 +40,6 @@ export interface AccessTokenSubject {
  */
 export type SessionCheck = (sessionId: string, userId: string, now: Date) => boolean;
 
-/** A public, stable name for a key: it lets verification pick the key without trying each. */
-const keyIdOf = (secret: string) => createHash('sha256').update(`kid:${secret}`).digest('base64url').slice(0, 16);
-
-const importKey = (secret: string) =>
-  crypto.subtle.importKey('raw', Buffer.from(secret, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-    'verify',
-  ]);
-
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
@@ -61,36 +51,68 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * const claims = await tokens.verify(jwt, new Date()) // throws AuthError
  */
 export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionCheck) {
-  const signingKeyId = keyIdOf(jwt.secret);
-  const previousKeyId = jwt.previousSecret ? keyIdOf(jwt.previousSecret) : null;
-  // The previous key verifies only tokens issued before the rotation (`setup --rotate`
-  // recorded UNTIL = rotation + TTL), so all of them are dead by UNTIL, whatever the
-  // number of restarts. A token it "issued" later was minted by someone holding it.
-  const previousKeySignedBefore = jwt.previousSecretUntil
-    ? epochSeconds(jwt.previousSecretUntil) - jwt.accessTokenTtl
-    : Number.NEGATIVE_INFINITY;
-  const keys = (async () => {
-    const byId = new Map([[signingKeyId, await importKey(jwt.secret)]]);
-    // The previous key verifies the tokens it signed until they expire; it never signs.
-    if (jwt.previousSecret && previousKeyId) byId.set(previousKeyId, await importKey(jwt.previousSecret));
-    return byId;
-  })();
+  // Imported once; every call awaits the same promise (a failure fails every call, loudly).
+  const keys: Promise<SigningKeys> = loadSigningKeys({
+    alg: jwt.alg,
+    secret: jwt.secret,
+    previousSecret: jwt.previousSecret,
+    privateKey: jwt.privateKey,
+    previousPublicKey: jwt.previousPublicKey,
+    previousUntil: jwt.alg === 'HS256' ? jwt.previousSecretUntil : jwt.previousPublicKeyUntil,
+    accessTokenTtl: jwt.accessTokenTtl,
+  });
   /** Token → claims and the second it stops being valid: exp, or iat + TTL if sooner. */
   const verified = new Map<string, { claims: AccessClaims; validUntil: number }>();
 
-  async function issue(subject: AccessTokenSubject, now: Date): Promise<string> {
-    const iat = epochSeconds(now);
-    const exp = Math.min(iat + jwt.accessTokenTtl, epochSeconds(subject.sessionExpiresAt));
-    const key = (await keys).get(signingKeyId)!;
+  async function sign(
+    subject: Omit<AccessTokenSubject, 'sessionExpiresAt'>,
+    audience: string,
+    iat: number,
+    exp: number,
+  ) {
+    const { alg, signing } = await keys;
     return new SignJWT({ sid: subject.sessionId, role: subject.role })
-      .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: signingKeyId })
+      .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYPE, kid: signing.kid })
       .setIssuer(jwt.issuer)
-      .setAudience(jwt.audience)
+      .setAudience(audience)
       .setSubject(subject.userId)
       .setIssuedAt(iat)
       .setExpirationTime(exp)
       .setJti(createId())
-      .sign(key);
+      .sign(signing.key);
+  }
+
+  /** An access token for this API: ACCESS_TOKEN_TTL, never past the session's end. */
+  function issue(subject: AccessTokenSubject, now: Date): Promise<string> {
+    const iat = epochSeconds(now);
+    return sign(subject, jwt.audience, iat, Math.min(iat + jwt.accessTokenTtl, epochSeconds(subject.sessionExpiresAt)));
+  }
+
+  /**
+   * A token for one declared service (RFC 8693 token exchange, done in-process): the same
+   * user and claims, `aud` exactly that service's, and no later `exp` than `notAfter` (the
+   * caller's own access token, itself capped at its session's end), so exchanging never
+   * extends a token's life.
+   *
+   * @example
+   * const { token } = await tokens.issueForService({ userId, role, sessionId }, 'reports', claims.exp, now)
+   */
+  async function issueForService(
+    subject: Omit<AccessTokenSubject, 'sessionExpiresAt'>,
+    service: string,
+    notAfter: number,
+    now: Date,
+  ) {
+    const audience = jwt.services[service];
+    if (!audience) throw new Error(`undeclared service ${service}`);
+    const iat = epochSeconds(now);
+    const exp = Math.min(iat + jwt.accessTokenTtl, notAfter);
+    return { token: await sign(subject, audience, iat, exp), audience, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** The public keys for /.well-known/jwks.json (none with HS256). */
+  async function publicJwks(now: Date) {
+    return (await keys).publicJwks(now);
   }
 
   /** Returns the token's claims, or throws an AuthError: `expired_token` or `invalid_token`. */
@@ -113,17 +135,18 @@ export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionChe
   }
 
   async function verifySignatureAndClaims(token: string, now: Date): Promise<AccessClaims> {
-    const byId = await keys;
+    const { alg, verifying } = await keys;
     try {
       const { payload, protectedHeader } = await jwtVerify(
         token,
         (header) => {
-          const key = byId.get(header.kid ?? '');
-          if (!key) throw new AuthError('invalid_token', `unknown kid ${JSON.stringify(header.kid)}`);
-          return key;
+          const entry = verifying.get(header.kid ?? '');
+          if (!entry) throw new AuthError('invalid_token', `unknown kid ${JSON.stringify(header.kid)}`);
+          return entry.key;
         },
         {
-          algorithms: [ALGORITHM],
+          // Pinned to the configured algorithm: the header's `alg` never chooses how to verify.
+          algorithms: [alg],
           issuer: jwt.issuer,
           audience: jwt.audience,
           typ: ACCESS_TOKEN_TYPE,
@@ -138,7 +161,7 @@ export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionChe
       if (!claims.success) {
         throw new AuthError('invalid_token', `malformed claims: ${claims.error.issues[0]?.path.join('.')}`);
       }
-      if (protectedHeader.kid === previousKeyId && claims.data.iat > previousKeySignedBefore) {
+      if (claims.data.iat > verifying.get(protectedHeader.kid!)!.signedBefore) {
         throw new AuthError('invalid_token', 'previous key used after rotation');
       }
       if (!isLiveSession(claims.data.sid, claims.data.sub, now)) {
@@ -156,19 +179,22 @@ export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionChe
    */
   async function readSession(token: string | undefined): Promise<{ userId: string; sessionId: string } | null> {
     if (!token || token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token)) return null;
-    const byId = await keys;
+    const { alg, verifying } = await keys;
     try {
-      const { payload } = await compactVerify(token, (header) => byId.get(header.kid ?? '')!, {
-        algorithms: [ALGORITHM],
+      const { payload } = await compactVerify(token, (header) => verifying.get(header.kid ?? '')!.key, {
+        algorithms: [alg],
       });
-      const claims = claimsSchema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
-      return claims.success ? { userId: claims.data.sub, sessionId: claims.data.sid } : null;
+      const json = JSON.parse(new TextDecoder().decode(payload)) as { aud?: unknown };
+      // A token for another service names a session too, but is not this browser's.
+      const isOurs = json.aud === jwt.audience || (Array.isArray(json.aud) && json.aud.includes(jwt.audience));
+      const claims = claimsSchema.safeParse(json);
+      return isOurs && claims.success ? { userId: claims.data.sub, sessionId: claims.data.sid } : null;
     } catch {
       return null;
     }
   }
 
-  return { issue, verify, readSession };
+  return { issue, issueForService, verify, readSession, publicJwks };
 }
 
 /** Every verification failure, jose's or anything else's, becomes a 401 reason. */

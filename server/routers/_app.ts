@@ -5,6 +5,7 @@ import { accountRouter } from './account.ts';
 import { adminRouter } from './admin.ts';
 import { authRouter } from './auth.ts';
 import { devRouter } from './dev.ts';
+import { reportsRouter } from './reports.ts';
 import { sessionRouter } from './session.ts';
 import { userRouter } from './user.ts';
 
@@ -19,6 +20,8 @@ export const appRouter = router({
   account: accountRouter,
   session: sessionRouter,
   admin: adminRouter,
+  /** Example: a procedure that calls another service with an exchanged token. */
+  reports: reportsRouter,
   /** Development only (the dev mailbox); every call answers 404 in production. */
   dev: devRouter,
 });

@@ -10,12 +10,13 @@ import {
   resetPassword,
   setNewPassword,
 } from '../auth/account-lifecycle.ts';
-import { CONFLICTING_COOKIES } from '../auth/authenticate.ts';
-import { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/cookies.ts';
+import { CONFLICTING_COOKIES, presentedAccessToken } from '../auth/authenticate.ts';
+import { REFRESH_COOKIE } from '../auth/cookies.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
-import { emailInput, linkTokenInput, newPasswordInput, passwordInput } from '../auth/inputs.ts';
+import { emailInput, linkTokenInput, newPasswordInput, passwordInput, refreshTokenInput } from '../auth/inputs.ts';
 import { CredentialsChangedError, MAX_GRACE_ANSWERS } from '../auth/sessions.ts';
-import { auditEndedSessions, clearSessionCookies, setSessionCookies, startSession } from '../auth/sign-in.ts';
+import { auditEndedSessions, clearSessionCookies, deliverSessionTokens, startSession } from '../auth/sign-in.ts';
+import { NATIVE_HEADER, NATIVE_HEADER_VALUE } from '../auth/transport.ts';
 import { protectedProcedure, publicProcedure, router } from '../trpc.ts';
 
 const INVALID_CREDENTIALS = 'Invalid e-mail or password';
@@ -30,7 +31,7 @@ export const authRouter = router({
   /** The sign-up link's token and a password: a verified account, signed in. */
   completeRegistration: publicProcedure
     .input(z.object({ token: linkTokenInput, password: newPasswordInput }))
-    .mutation(async ({ ctx, input }) => ({ user: await completeSignUp(ctx, input.token, input.password) })),
+    .mutation(({ ctx, input }) => completeSignUp(ctx, input.token, input.password)),
 
   /** Always the same answer: a reset link goes out only when the address has an account. */
   requestPasswordReset: publicProcedure.input(z.object({ email: emailInput })).mutation(async ({ ctx, input }) => {
@@ -41,7 +42,7 @@ export const authRouter = router({
   /** The reset link's token and a new password: every session ends, a fresh one starts. */
   resetPassword: publicProcedure
     .input(z.object({ token: linkTokenInput, newPassword: newPasswordInput }))
-    .mutation(async ({ ctx, input }) => ({ user: await resetPassword(ctx, input.token, input.newPassword) })),
+    .mutation(({ ctx, input }) => resetPassword(ctx, input.token, input.newPassword)),
 
   /** Proves the password again, so recent-auth actions are allowed for REAUTH_WINDOW. */
   reauthenticate: protectedProcedure.input(z.object({ password: passwordInput })).mutation(async ({ ctx, input }) => {
@@ -62,57 +63,66 @@ export const authRouter = router({
         throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
       }
       const { user, passwordHash } = verified;
-      const sessionId = await startSession(ctx, user, passwordHash).catch((error: unknown) => {
+      const { sessionId, tokens } = await startSession(ctx, user, passwordHash).catch((error: unknown) => {
         // The password changed while this sign-in checked the old one: it must not survive that.
         if (!(error instanceof CredentialsChangedError)) throw error;
         throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
       });
       ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId });
-      return { user };
+      return { user, tokens };
     }),
 
-  refresh: publicProcedure.mutation(async ({ ctx }) => {
-    await ctx.limits.refreshPerIp.consume(ctx.ip);
-    if (ctx.hasConflictingAuthCookies) {
-      clearSessionCookies(ctx);
-      throw toTRPCError(new AuthError('invalid_token', 'an auth cookie came twice', CONFLICTING_COOKIES));
-    }
-    const token = ctx.cookies[REFRESH_COOKIE];
-    // The access cookie (host-only, so no other site can plant it) names this browser's session.
-    const browserSession = await ctx.tokens.readSession(ctx.cookies[ACCESS_COOKIE]);
-    const result = token ? ctx.sessions.rotateRefreshToken(token, ctx.now(), browserSession?.sessionId) : null;
-    if (!result || result.status === 'rejected') {
-      clearSessionCookies(ctx);
-      if (result?.reason === 'reused') {
-        // A rotated refresh token came back: stolen, or replayed. The whole session is gone.
-        ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
-        ctx.audit({
-          type: 'refresh_reuse_detected',
-          outcome: 'failure',
-          userId: result.userId,
-          sessionId: result.sessionId,
-        });
-        auditEndedSessions(ctx, result.userId!, [result.sessionId!], 'reuse_detected');
+  /** Browsers send the refresh cookie; a native client sends `{ refreshToken }` (transport.ts). */
+  refresh: publicProcedure
+    .input(z.object({ refreshToken: refreshTokenInput.optional() }).optional())
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.refreshPerIp.consume(ctx.ip);
+      if (ctx.hasConflictingAuthCookies) {
+        clearSessionCookies(ctx);
+        throw toTRPCError(new AuthError('invalid_token', 'an auth cookie came twice', CONFLICTING_COOKIES));
       }
-      throw refreshRefused(result?.reason);
-    }
-    if (result.status === 'grace') {
-      ctx.audit({
-        type: 'refresh_grace_used',
-        outcome: 'success',
-        userId: result.user.id,
-        sessionId: result.sessionId,
-        detail: `${result.graceUses} of ${MAX_GRACE_ANSWERS}${result.refreshToken ? '' : ', access token only'}`,
+      if (ctx.transport === 'cookie' && input?.refreshToken !== undefined) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `A refresh token in the body needs the native transport (${NATIVE_HEADER}: ${NATIVE_HEADER_VALUE}); browsers send the cookie`,
+        });
+      }
+      const token = ctx.transport === 'bearer' ? input?.refreshToken : ctx.cookies[REFRESH_COOKIE];
+      // The access token (a host-only cookie no other site can plant, or the bearer) names the client's session.
+      const clientSession = await ctx.tokens.readSession(presentedAccessToken(ctx));
+      const result = token ? ctx.sessions.rotateRefreshToken(token, ctx.now(), clientSession?.sessionId) : null;
+      if (!result || result.status === 'rejected') {
+        clearSessionCookies(ctx);
+        if (result?.reason === 'reused') {
+          // A rotated refresh token came back: stolen, or replayed. The whole session is gone.
+          ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
+          ctx.audit({
+            type: 'refresh_reuse_detected',
+            outcome: 'failure',
+            userId: result.userId,
+            sessionId: result.sessionId,
+          });
+          auditEndedSessions(ctx, result.userId!, [result.sessionId!], 'reuse_detected');
+        }
+        throw refreshRefused(result?.reason);
+      }
+      if (result.status === 'grace') {
+        ctx.audit({
+          type: 'refresh_grace_used',
+          outcome: 'success',
+          userId: result.user.id,
+          sessionId: result.sessionId,
+          detail: `${result.graceUses} of ${MAX_GRACE_ANSWERS}${result.refreshToken ? '' : ', access token only'}`,
+        });
+      }
+      const tokens = await deliverSessionTokens(ctx, result.user, {
+        id: result.sessionId,
+        idleExpiresAt: result.idleExpiresAt,
+        expiresAt: result.expiresAt,
+        refreshToken: result.refreshToken?.token ?? null,
       });
-    }
-    await setSessionCookies(ctx, result.user, {
-      id: result.sessionId,
-      idleExpiresAt: result.idleExpiresAt,
-      expiresAt: result.expiresAt,
-      refreshToken: result.refreshToken?.token ?? null,
-    });
-    return { user: result.user };
-  }),
+      return { user: result.user, tokens };
+    }),
 
   logout: protectedProcedure.mutation(({ ctx }) => {
     if (ctx.sessions.revokeSession(ctx.user.id, ctx.user.sessionId, 'logout', ctx.now())) {
@@ -121,6 +131,44 @@ export const authRouter = router({
     clearSessionCookies(ctx);
     return { ok: true as const };
   }),
+
+  /**
+   * A token for one service declared in JWT_SERVICES (RFC 8693 token exchange): the same
+   * user, that service's audience only, expiring no later than the caller's own token.
+   * Native clients only; a browser app calls services through procedures (reports.ts),
+   * so no token ever reaches its scripts.
+   */
+  exchangeToken: protectedProcedure
+    .input(z.object({ service: z.string().min(1).max(64) }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.transport !== 'bearer') {
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          message: `Service tokens go only to native clients (${NATIVE_HEADER}: ${NATIVE_HEADER_VALUE}); a browser app calls the service through a procedure`,
+        });
+      }
+      const declared = Object.keys(ctx.config.jwt.services);
+      if (!declared.includes(input.service)) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `Unknown service "${input.service}": ${declared.length ? `declared are ${declared.join(', ')}` : 'none is declared (JWT_SERVICES)'}`,
+        });
+      }
+      const { token, audience, expiresAt } = await ctx.tokens.issueForService(
+        { userId: ctx.user.id, role: ctx.user.role, sessionId: ctx.user.sessionId },
+        input.service,
+        ctx.user.tokenExpiresAt,
+        ctx.now(),
+      );
+      ctx.audit({
+        type: 'token_exchanged',
+        outcome: 'success',
+        userId: ctx.user.id,
+        sessionId: ctx.user.sessionId,
+        detail: input.service,
+      });
+      return { tokenType: 'Bearer' as const, accessToken: token, audience, expiresAt: expiresAt.toISOString() };
+    }),
 
   changePassword: protectedProcedure
     .input(z.object({ currentPassword: passwordInput, newPassword: newPasswordInput }))

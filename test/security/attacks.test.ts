@@ -70,8 +70,8 @@ const hs256 = (input: string, key: Buffer) => createHmac('sha256', key).update(i
 const signSegments = (header: string, payload: string, key: Buffer) =>
   `${header}.${payload}.${hs256(`${header}.${payload}`, key)}`;
 
-const ourKey = () => keyOf(server.config.jwt.secret);
-const ourHeader = (): Claims => ({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) });
+const ourKey = () => keyOf(server.config.jwt.secret!);
+const ourHeader = (): Claims => ({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(server.config.jwt.secret!) });
 
 /** Exactly the claims the server would issue to alice now (fresh jti). */
 function aliceClaims(): Claims {
@@ -309,7 +309,7 @@ let aliceEmail: string;
 let aliceToken: string;
 
 beforeAll(async () => {
-  server = await startServer({ vars: { ACCESS_TOKEN_TTL: String(TTL) }, clock });
+  server = await startServer({ vars: { JWT_ALG: 'HS256', ACCESS_TOKEN_TTL: String(TTL) }, clock });
   expect(server.services.realm).toBe(REALM);
   const alice = await createUser(server, { clock });
   aliceEmail = alice.email;

@@ -28,6 +28,8 @@ test('every procedure and its access, reviewed: a change of access shows here', 
     'auth.logout': 'signed-in',
     'auth.reauthenticate': 'signed-in',
     'auth.changePassword': 'signed-in',
+    // Native clients only (the bearer transport); browsers get 403.
+    'auth.exchangeToken': 'signed-in',
     'user.me': 'signed-in',
     'account.changeEmail': 'recent-auth',
     'account.confirmEmailChange': 'public',
@@ -39,6 +41,8 @@ test('every procedure and its access, reviewed: a change of access shows here', 
     'admin.setRole': { roles: ['admin'] },
     'admin.revokeUserSessions': { roles: ['admin'] },
     'admin.auditEvents': { roles: ['admin'] },
+    // Example: calls examples/reports-service with an exchanged token.
+    'reports.summary': 'signed-in',
     // Development only: answers 404 unless NODE_ENV=development.
     'dev.mailbox': 'public',
   });

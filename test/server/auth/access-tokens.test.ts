@@ -69,13 +69,13 @@ function forgerFor(server: Server, genuineToken: string, now: () => Date = () =>
     sid: sid as string,
     claims,
     forge(f: Forgery = {}) {
-      const secret = f.secret ?? jwt.secret;
+      const secret = f.secret ?? jwt.secret!;
       const header = { alg: 'HS256', typ: 'at+jwt', kid: kidOf(secret), ...f.header };
       return sign(header, json64({ ...claims(), ...f.claims }), f.key ?? keyOf(secret), f.hash);
     },
     /** A genuine-looking token whose payload is given verbatim (already base64url). */
     forgeRawPayload(payload: string) {
-      return sign({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(jwt.secret) }, payload, keyOf(jwt.secret));
+      return sign({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(jwt.secret!) }, payload, keyOf(jwt.secret!));
     },
   };
 }
@@ -118,7 +118,7 @@ let genuine: string;
 let forger: Forger;
 
 beforeAll(async () => {
-  server = await startServer({ vars: { ACCESS_TOKEN_TTL: String(TTL) } });
+  server = await startServer({ vars: { JWT_ALG: 'HS256', ACCESS_TOKEN_TTL: String(TTL) } });
   alice = await createUser(server);
   genuine = alice.client.cookie(ACCESS_COOKIE)!;
   forger = forgerFor(server, genuine);
@@ -131,7 +131,8 @@ afterEach(async () => {
   await Promise.all(extraServers.splice(0).map((s) => s.close()));
 });
 async function startExtraServer(options: Parameters<typeof startServer>[0]) {
-  const extra = await startServer(options);
+  // These forgeries are HMAC ones: the asymmetric algorithms have their own file.
+  const extra = await startServer({ ...options, vars: { JWT_ALG: 'HS256', ...options?.vars } });
   extraServers.push(extra);
   return extra;
 }
@@ -143,7 +144,11 @@ test('a genuine access token works and carries exactly iss, aud, sub, sid, role,
   expect(res.status).toBe(200);
   expect(res.body.result?.data).toEqual({ id: alice.user.id, email: alice.email, role: 'user' });
 
-  expect(decodeProtectedHeader(genuine)).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) });
+  expect(decodeProtectedHeader(genuine)).toEqual({
+    alg: 'HS256',
+    typ: 'at+jwt',
+    kid: kidOf(server.config.jwt.secret!),
+  });
   const payload = decodeJwt(genuine);
   expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub']);
   expect(payload).toMatchObject({
@@ -165,14 +170,14 @@ test('a token forged here with the server key and correct claims is accepted (th
   // The same with jose, and the key is the secret's decoded bytes.
   const { jwt } = server.config;
   const viaJose = await new SignJWT({ sid: forger.sid, role: 'user' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(jwt.secret) })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: kidOf(jwt.secret!) })
     .setIssuer(jwt.issuer)
     .setAudience(jwt.audience)
     .setSubject(forger.sub)
     .setIssuedAt()
     .setExpirationTime(epochSeconds() + TTL)
     .setJti(randomBytes(16).toString('base64url'))
-    .sign(keyOf(jwt.secret));
+    .sign(keyOf(jwt.secret!));
   expect((await meWith(alice.client, viaJose)).status).toBe(200);
 });
 
@@ -192,11 +197,11 @@ test.each<[string, (f: Forger) => string | Promise<string>]>([
   ['alg "none" (jose UnsecuredJWT, same claims)', (f) => new UnsecuredJWT(f.claims()).encode()],
   [
     'alg "none" with the genuine typ and kid',
-    (f) => unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) }),
+    (f) => unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret!) }),
   ],
   [
     'alg "none" but a signature left on',
-    (f) => `${unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret) })}${genuine.split('.')[2]}`,
+    (f) => `${unsecured(f, { typ: 'at+jwt', kid: kidOf(server.config.jwt.secret!) })}${genuine.split('.')[2]}`,
   ],
   [
     'HS512 signed with the right key (only HS256 is allowed)',
@@ -204,7 +209,7 @@ test.each<[string, (f: Forger) => string | Promise<string>]>([
   ],
   [
     'HS256 keyed with the secret as UTF-8 text instead of its bytes',
-    (f) => f.forge({ key: Buffer.from(server.config.jwt.secret, 'utf8') }),
+    (f) => f.forge({ key: Buffer.from(server.config.jwt.secret!, 'utf8') }),
   ],
   // Tampering with a genuine token
   ['the role changed to admin, original signature kept', () => tamper(genuine, { role: 'admin' })],
@@ -468,7 +473,7 @@ test('a restart never reopens the previous key: after JWT_SECRET_PREVIOUS_UNTIL 
 function restartVars(s: Server): Record<string, string> {
   const { jwt } = s.config;
   return {
-    JWT_SECRET: jwt.secret,
+    JWT_SECRET: jwt.secret!,
     JWT_SECRET_PREVIOUS: jwt.previousSecret!,
     JWT_SECRET_PREVIOUS_UNTIL: jwt.previousSecretUntil!.toISOString(),
     ACCESS_TOKEN_TTL: String(jwt.accessTokenTtl),

@@ -5,6 +5,7 @@ import { ACCESS_COOKIE } from '../../../server/auth/cookies.ts';
 import { createClient } from '../../helpers/client.ts';
 import { startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
+import { sameKeyVars } from '../../helpers/config.ts';
 
 type Server = Awaited<ReturnType<typeof start>>;
 // Databases stay open: a test restarts a second server on the first one's.
@@ -116,7 +117,7 @@ test('revocations and role changes survive a restart', async () => {
   await loggedOut.mutate('auth.logout');
   await admin.mutate('admin.setRole', { userId: user.id, role: 'user' });
 
-  const second = await start({ db: first.db, vars: { JWT_SECRET: first.config.jwt.secret } });
+  const second = await start({ db: first.db, vars: sameKeyVars(first.config) });
   expectRefused(await replay(second, loggedOutToken), 'revoked_session');
   const thief = createClient(second.url, second.config.appOrigin);
   thief.setCookie(ACCESS_COOKIE, demotedToken);

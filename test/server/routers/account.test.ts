@@ -16,6 +16,7 @@ import { type CallResult, createClient, randomIp } from '../../helpers/client.ts
 import { type ReceivedMail, mailsTo, nextMailTo, tokenFromLink } from '../../helpers/mail.ts';
 import { createClock, startServer, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
+import { sameKeyVars } from '../../helpers/config.ts';
 
 const start = startServersPerTest();
 type Server = Awaited<ReturnType<typeof start>>;
@@ -301,7 +302,7 @@ test('a deleted account’s sessions stay dead after a restart', async () => {
   const phoneToken = phone.cookie(ACCESS_COOKIE)!;
   expect((await laptop.mutate('account.delete')).status).toBe(200);
   await first.close({ closeDatabase: false });
-  const second = await startServer({ db: first.db, vars: { JWT_SECRET: first.config.jwt.secret } });
+  const second = await startServer({ db: first.db, vars: sameKeyVars(first.config) });
   try {
     const thief = createClient(second.url, second.config.appOrigin);
     thief.setCookie(ACCESS_COOKIE, phoneToken);
