@@ -10,6 +10,7 @@ import type autocannon from 'autocannon';
 import { openDatabase } from '../../db/client.ts';
 import { insertVerifiedUser } from '../../server/auth/accounts.ts';
 import { createPasswordHasher } from '../../server/auth/passwords.ts';
+import { type Algorithm, generateKeyPair } from '../../server/auth/signing-keys.ts';
 import { parseConfig } from '../../server/env.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,12 +51,17 @@ export function unreachableSmtpUrl(): Promise<string> {
 export async function startProductionServer(
   dir: string,
   database: string,
-  { secret = randomBytes(32).toString('base64url'), smtpUrl }: { secret?: string; smtpUrl?: string } = {},
+  {
+    secret = randomBytes(32).toString('base64url'),
+    smtpUrl,
+    alg = 'HS256',
+  }: { secret?: string; smtpUrl?: string; alg?: Algorithm } = {},
 ) {
   const env = {
     NODE_ENV: 'production',
     APP_ORIGIN: ORIGIN,
-    JWT_SECRET: secret,
+    JWT_ALG: alg,
+    ...(alg === 'HS256' ? { JWT_SECRET: secret } : { JWT_PRIVATE_KEY: generateKeyPair(alg).privateKey }),
     DATABASE_URL: join(dir, database),
     SMTP_URL: smtpUrl ?? (await unreachableSmtpUrl()),
     MAIL_FROM,

@@ -42,7 +42,14 @@ export function createClock(start = new Date()) {
  * const server = await startServer({ vars: { ACCESS_TOKEN_TTL: '60' }, clock })
  */
 export async function startServer(
-  options: { vars?: Record<string, string>; clock?: { now: () => Date }; db?: Db; logger?: Logger } = {},
+  options: {
+    vars?: Record<string, string>;
+    clock?: { now: () => Date };
+    db?: Db;
+    logger?: Logger;
+    /** A fixed port, to restart a server where others (a JWKS client) expect it. Default: any free one. */
+    port?: number;
+  } = {},
 ) {
   const config = testConfig(options.vars);
   const db = options.db ?? openDatabase(config.databaseUrl);
@@ -52,7 +59,7 @@ export async function startServer(
   const services = createServices({ db, config, logger, now });
   services.mail.start();
   const server = createApp(services);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
