@@ -23,6 +23,9 @@ const { values } = (() => {
   }
 })();
 if (!values.url || !values.email) fail(USAGE);
+if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol)) {
+  fail(`--url must be an http(s) origin such as http://127.0.0.1:3000, not "${values.url}"`);
+}
 const password = (await text(process.stdin)).replace(/\r?\n$/, '');
 
 let accessToken: string | undefined;
@@ -65,6 +68,10 @@ try {
   console.log('Signed out');
 } catch (error) {
   if (!(error instanceof TRPCClientError)) throw error;
-  const authError = (error.data as { authError?: string | null } | undefined)?.authError;
-  fail(`${error.message}${authError ? ` (${authError})` : ''}`);
+  const data = error.data as
+    { authError?: string | null; zodError?: { fieldErrors: Record<string, string[]> } | null } | undefined;
+  // An input error's message is zod's JSON: say the first field's problem, on one line.
+  const field = Object.entries(data?.zodError?.fieldErrors ?? {})[0];
+  const message = field ? `${field[0]}: ${field[1][0]}` : error.message;
+  fail(`${message}${data?.authError ? ` (${data.authError})` : ''}`);
 }
