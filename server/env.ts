@@ -1,7 +1,7 @@
 // The server's configuration: one zod schema for every variable in the contract,
 // parsed once at boot. Nothing else reads process.env. Edit this file when you add
 // a setting (and document it in .env.example).
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -175,6 +175,15 @@ const schema = z
         if (current && 'problem' in current) problem('JWT_PRIVATE_KEY', `${current.problem} ${SETUP_HINT}`);
         const previous = env.JWT_PUBLIC_KEY_PREVIOUS ? readKey(alg, env.JWT_PUBLIC_KEY_PREVIOUS, 'public') : null;
         if (previous && 'problem' in previous) problem('JWT_PUBLIC_KEY_PREVIOUS', previous.problem);
+        if (previous && 'key' in previous && current && 'key' in current) {
+          // The same key as current and previous would give new tokens the previous key's limits.
+          if (previous.key.equals(createPublicKey(current.key))) {
+            problem(
+              'JWT_PUBLIC_KEY_PREVIOUS',
+              'is the public half of JWT_PRIVATE_KEY. Empty it, or run `npm run setup -- --rotate` to rotate the key.',
+            );
+          }
+        }
         if (previous && !env.JWT_PUBLIC_KEY_PREVIOUS_UNTIL) {
           problem(
             'JWT_PUBLIC_KEY_PREVIOUS_UNTIL',

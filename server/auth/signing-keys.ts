@@ -11,8 +11,8 @@ export type AsymmetricAlgorithm = Exclude<Algorithm, 'HS256'>;
 
 /** The one key type and curve each asymmetric algorithm takes. */
 const CURVES = {
-  EdDSA: { keyType: 'ed25519', namedCurve: undefined, name: 'Ed25519' },
-  ES256: { keyType: 'ec', namedCurve: 'prime256v1', name: 'P-256' },
+  EdDSA: { keyType: 'ed25519', namedCurve: undefined, name: 'an Ed25519' },
+  ES256: { keyType: 'ec', namedCurve: 'prime256v1', name: 'a P-256' },
 } as const;
 
 const curveOf = (key: KeyObject) =>
@@ -48,7 +48,7 @@ export function readKey(
   }
   const want = CURVES[alg];
   if (key.asymmetricKeyType !== want.keyType || key.asymmetricKeyDetails?.namedCurve !== want.namedCurve) {
-    return { problem: `is an ${curveOf(key)} key, but JWT_ALG=${alg} needs an ${want.name} key.` };
+    return { problem: `is an ${curveOf(key)} key, but JWT_ALG=${alg} needs ${want.name} key.` };
   }
   return { key };
 }

@@ -1,10 +1,13 @@
 // `npm run setup`, run for real in a temporary project folder.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import Database from 'better-sqlite3';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { parseConfig } from '../../server/env.ts';
+import { type AsymmetricAlgorithm, generateKeyPair } from '../../server/auth/signing-keys.ts';
 import { randomSecret } from '../helpers/config.ts';
 import { ROOT, spawnScript } from '../helpers/server.ts';
 
@@ -14,8 +17,8 @@ function newProject() {
   return dir;
 }
 
-async function setup(dir: string, args: string[] = []) {
-  const run = spawnScript('scripts/setup.ts', dir, {}, args);
+async function setup(dir: string, args: string[] = [], env: Record<string, string> = {}) {
+  const run = spawnScript('scripts/setup.ts', dir, env, args);
   return { code: await run.exitCode, output: run.output() };
 }
 
@@ -149,4 +152,153 @@ test('rejects an unknown option', async () => {
   const { code, output } = await setup(newProject(), ['--rotat']);
   expect(code).toBe(1);
   expect(output).toContain("Unknown option '--rotat'");
+});
+
+// --- JWT_ALG=EdDSA / ES256: a private key instead of a secret ---------------------------
+
+/** A new project whose .env.example says JWT_ALG=`alg`, as a developer sets it before setup. */
+function newProjectWith(alg: AsymmetricAlgorithm) {
+  const dir = newProject();
+  const example = readFileSync(join(dir, '.env.example'), 'utf8');
+  writeFileSync(join(dir, '.env.example'), example.replace(/^JWT_ALG=$/m, `JWT_ALG=${alg}`));
+  return dir;
+}
+
+const CURVE = {
+  EdDSA: { asymmetricKeyType: 'ed25519', namedCurve: undefined },
+  ES256: { asymmetricKeyType: 'ec', namedCurve: 'prime256v1' },
+} as const;
+
+const privateKeyOf = (pkcs8: string) =>
+  createPrivateKey({ key: Buffer.from(pkcs8, 'base64url'), format: 'der', type: 'pkcs8' });
+/** The key type and curve of a base64url PKCS#8 key. */
+function curveOf(pkcs8: string) {
+  const key = privateKeyOf(pkcs8);
+  return { asymmetricKeyType: key.asymmetricKeyType, namedCurve: key.asymmetricKeyDetails?.namedCurve };
+}
+/** Its public half, base64url SPKI: what --rotate must keep. */
+const publicHalfOf = (pkcs8: string) =>
+  createPublicKey(privateKeyOf(pkcs8)).export({ format: 'der', type: 'spki' }).toString('base64url');
+
+describe.each<AsymmetricAlgorithm>(['EdDSA', 'ES256'])('JWT_ALG=%s', (alg) => {
+  test('first run generates JWT_PRIVATE_KEY of the right curve, no JWT_SECRET, prints no key, and .env boots', async () => {
+    const dir = newProjectWith(alg);
+    const { code, output } = await setup(dir);
+    expect(code, output).toBe(0);
+    expect(output).toContain(`Generated JWT_PRIVATE_KEY (${alg === 'EdDSA' ? 'Ed25519' : 'P-256'})`);
+    expect(output).not.toContain('JWT_SECRET');
+
+    const key = secretOf(dir, 'JWT_PRIVATE_KEY');
+    expect(key).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(curveOf(key)).toEqual(CURVE[alg]);
+    expect(secretOf(dir, 'JWT_SECRET')).toBe('');
+    expect(output).not.toContain(key);
+    expect(output).not.toContain(key.slice(-40)); // nor its tail (the key material itself)
+    if (process.platform !== 'win32') expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
+
+    const config = parseConfig(parseEnv(readEnv(dir)));
+    expect(config.jwt.alg).toBe(alg);
+    expect(config.jwt.secret).toBeUndefined();
+  });
+
+  test('JWT_ALG from the environment (not .env) also gets a private key', async () => {
+    const dir = newProject();
+    const { code, output } = await setup(dir, [], { JWT_ALG: alg });
+    expect(code, output).toBe(0);
+    const key = secretOf(dir, 'JWT_PRIVATE_KEY');
+    expect(curveOf(key)).toEqual(CURVE[alg]);
+    expect(secretOf(dir, 'JWT_SECRET')).toBe('');
+    expect(output).not.toContain(key);
+    // It boots under that same environment (a real variable wins over .env).
+    expect(parseConfig({ ...parseEnv(readEnv(dir)), JWT_ALG: alg }).jwt.alg).toBe(alg);
+  });
+
+  test('--rotate gives a new key and keeps the old public half as JWT_PUBLIC_KEY_PREVIOUS until now + ACCESS_TOKEN_TTL', async () => {
+    const dir = newProjectWith(alg);
+    await setup(dir);
+    const old = secretOf(dir, 'JWT_PRIVATE_KEY');
+    const before = Date.now();
+    const { code, output } = await setup(dir, ['--rotate']);
+    expect(code, output).toBe(0);
+    expect(output).toContain('Rotated JWT_PRIVATE_KEY');
+
+    const current = secretOf(dir, 'JWT_PRIVATE_KEY');
+    expect(current).not.toBe(old);
+    expect(curveOf(current)).toEqual(CURVE[alg]);
+    expect(secretOf(dir, 'JWT_PUBLIC_KEY_PREVIOUS')).toBe(publicHalfOf(old));
+    for (const key of [old, current]) expect(output).not.toContain(key);
+    expect(readEnv(dir)).not.toContain(old); // only the public half of the old key is kept
+    expect(secretOf(dir, 'JWT_SECRET')).toBe('');
+    expect(secretOf(dir, 'JWT_SECRET_PREVIOUS')).toBe('');
+
+    const until = Date.parse(secretOf(dir, 'JWT_PUBLIC_KEY_PREVIOUS_UNTIL'));
+    expect(until - before).toBeGreaterThanOrEqual(899_000);
+    expect(until - Date.now()).toBeLessThanOrEqual(900_000);
+    if (process.platform !== 'win32') expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
+
+    const config = parseConfig(parseEnv(readEnv(dir)));
+    expect(config.jwt.previousPublicKey?.export({ format: 'der', type: 'spki' }).toString('base64url')).toBe(
+      publicHalfOf(old),
+    );
+    expect(config.jwt.previousPublicKeyUntil?.getTime()).toBe(until);
+  });
+
+  test('--rotate follows ACCESS_TOKEN_TTL for the window', async () => {
+    const dir = newProjectWith(alg);
+    await setup(dir);
+    writeFileSync(join(dir, '.env'), readEnv(dir).replace(/^ACCESS_TOKEN_TTL=$/m, 'ACCESS_TOKEN_TTL=120'));
+    const before = Date.now();
+    expect((await setup(dir, ['--rotate'])).code).toBe(0);
+    const until = Date.parse(secretOf(dir, 'JWT_PUBLIC_KEY_PREVIOUS_UNTIL'));
+    expect(until - before).toBeGreaterThanOrEqual(119_000);
+    expect(until - Date.now()).toBeLessThanOrEqual(120_000);
+  });
+
+  test('--rotate again inside the window asks for --force, and --force moves the middle key to previous', async () => {
+    const dir = newProjectWith(alg);
+    await setup(dir);
+    await setup(dir, ['--rotate']);
+    const env = readEnv(dir);
+    const refused = await setup(dir, ['--rotate']);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('JWT_PUBLIC_KEY_PREVIOUS still verifies tokens until');
+    expect(refused.output).toContain('--force');
+    expect(readEnv(dir)).toBe(env);
+
+    const middle = secretOf(dir, 'JWT_PRIVATE_KEY');
+    const forced = await setup(dir, ['--rotate', '--force']);
+    expect(forced.code, forced.output).toBe(0);
+    expect(secretOf(dir, 'JWT_PUBLIC_KEY_PREVIOUS')).toBe(publicHalfOf(middle));
+    expect(secretOf(dir, 'JWT_PRIVATE_KEY')).not.toBe(middle);
+    expect(forced.output).not.toContain(middle);
+  });
+
+  test('--rotate --drop-previous leaves no previous key at all, and .env boots', async () => {
+    const dir = newProjectWith(alg);
+    await setup(dir);
+    await setup(dir, ['--rotate']);
+    const rotated = secretOf(dir, 'JWT_PRIVATE_KEY');
+    const { code, output } = await setup(dir, ['--rotate', '--drop-previous']);
+    expect(code, output).toBe(0);
+    expect(output).toContain('dropped the previous key');
+    expect(secretOf(dir, 'JWT_PRIVATE_KEY')).not.toBe(rotated);
+    expect(secretOf(dir, 'JWT_PUBLIC_KEY_PREVIOUS')).toBe('');
+    expect(secretOf(dir, 'JWT_PUBLIC_KEY_PREVIOUS_UNTIL')).toBe('');
+    expect(parseConfig(parseEnv(readEnv(dir))).jwt.previousPublicKey).toBeUndefined();
+  });
+
+  test('refuses a key of the other curve that is already set, explains the fix, prints no key, leaves .env alone', async () => {
+    const dir = newProjectWith(alg);
+    const wrong = generateKeyPair(alg === 'EdDSA' ? 'ES256' : 'EdDSA').privateKey;
+    const own = `JWT_ALG=${alg}\nJWT_PRIVATE_KEY=${wrong}\n`;
+    writeFileSync(join(dir, '.env'), own, { mode: 0o600 });
+    for (const args of [[], ['--rotate']]) {
+      const { code, output } = await setup(dir, args);
+      expect(code, args.join(' ')).toBe(1);
+      expect(output).toMatch(/JWT_PRIVATE_KEY is an (EC prime256v1|Ed25519) key, but JWT_ALG=/);
+      expect(output).toContain('empty a bad secret');
+      expect(output).not.toContain(wrong);
+      expect(readEnv(dir)).toBe(own);
+    }
+  });
 });

@@ -1,12 +1,13 @@
 // The real entry point, spawned: it refuses to start on a bad secret or, in production,
 // without a way to send mail (exit code, message, nothing listening), starts on a good
 // configuration, and shuts down on SIGTERM.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { generateKeyPair } from '../../server/auth/signing-keys.ts';
 import { randomSecret } from '../helpers/config.ts';
 import { ROOT, freePort, isListening, spawnScript } from '../helpers/server.ts';
 
@@ -112,4 +113,82 @@ test('starts with a good secret, answers health, and stops cleanly on SIGTERM', 
   expect(existsSync(join(cwd, 'db/app.db'))).toBe(true);
   // Closing the database checkpoints the write-ahead log away.
   expect(existsSync(join(cwd, 'db/app.db-wal'))).toBe(false);
+});
+
+// --- JWT_ALG=EdDSA / ES256: the private key ---------------------------------------------
+
+const ed25519 = () => generateKeyPair('EdDSA').privateKey;
+const p256 = () => generateKeyPair('ES256').privateKey;
+const pemOf = (pkcs8: string) =>
+  createPrivateKey({ key: Buffer.from(pkcs8, 'base64url'), format: 'der', type: 'pkcs8' }).export({
+    format: 'pem',
+    type: 'pkcs8',
+  }) as string;
+
+test.each<[string, Record<string, string>, RegExp]>([
+  [
+    'JWT_ALG=EdDSA without JWT_PRIVATE_KEY',
+    { JWT_ALG: 'EdDSA' },
+    /JWT_PRIVATE_KEY is missing: JWT_ALG=EdDSA signs with a private key/,
+  ],
+  [
+    'JWT_ALG=EdDSA with a P-256 key',
+    { JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: p256() },
+    /JWT_PRIVATE_KEY is an EC prime256v1 key, but JWT_ALG=EdDSA needs an Ed25519 key/,
+  ],
+  [
+    'JWT_ALG=ES256 with an Ed25519 key',
+    { JWT_ALG: 'ES256', JWT_PRIVATE_KEY: ed25519() },
+    /JWT_PRIVATE_KEY is an Ed25519 key, but JWT_ALG=ES256 needs/,
+  ],
+  [
+    'JWT_ALG=EdDSA with a truncated key',
+    { JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: ed25519().slice(0, 30) },
+    /JWT_PRIVATE_KEY is not a PKCS#8 private key/,
+  ],
+  [
+    'JWT_ALG=EdDSA with a PEM-armoured key',
+    { JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: pemOf(ed25519()) },
+    /JWT_PRIVATE_KEY must be a base64url PKCS#8 DER key \(no PEM armour\)/,
+  ],
+])('refuses to start with %s: one line naming the problem, no key printed', async (_, env, message) => {
+  const output = await expectRefusal(tempDir(), env, message);
+  // Exactly one problem, on one line.
+  expect(output.split('\n').filter((line) => /^\s+- /.test(line))).toEqual([expect.stringMatching(message)]);
+  if (env.JWT_PRIVATE_KEY) {
+    // Not the key, nor any line of its PEM body.
+    for (const part of env.JWT_PRIVATE_KEY.split('\n').filter((line) => line.length > 16)) {
+      expect(output).not.toContain(part);
+    }
+  }
+});
+
+test('refuses to start when .env switches JWT_ALG to ES256 but keeps the Ed25519 key', async () => {
+  const cwd = tempDir();
+  const key = ed25519();
+  writeFileSync(join(cwd, '.env'), `JWT_ALG=ES256\nJWT_PRIVATE_KEY=${key}\n`);
+  const output = await expectRefusal(cwd, {}, /JWT_PRIVATE_KEY is an Ed25519 key, but JWT_ALG=ES256/);
+  expect(output).not.toContain(key);
+});
+
+test('starts with JWT_ALG=EdDSA and serves its public key (only) at /.well-known/jwks.json', async () => {
+  const cwd = tempDir();
+  const key = ed25519();
+  writeFileSync(join(cwd, '.env'), `JWT_ALG=EdDSA\nJWT_PRIVATE_KEY=${key}\nDATABASE_URL=app.db\n`);
+  const server = spawnScript('server/main.ts', cwd, { PORT: '0' });
+  try {
+    const url = await server.url;
+    expect(url, server.output()).not.toBeNull();
+    const res = await fetch(`${url}/.well-known/jwks.json`);
+    expect(res.status).toBe(200);
+    const { keys } = (await res.json()) as { keys: Record<string, string>[] };
+    const { x } = createPrivateKey({ key: Buffer.from(key, 'base64url'), format: 'der', type: 'pkcs8' }).export({
+      format: 'jwk',
+    });
+    expect(keys).toEqual([{ kty: 'OKP', crv: 'Ed25519', x, kid: expect.any(String), alg: 'EdDSA', use: 'sig' }]);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  expect(await server.exitCode).toBe(0);
+  expect(server.output()).not.toContain(key);
 });
