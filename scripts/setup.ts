@@ -129,7 +129,8 @@ function rotate(envText: string): string {
   if (args['drop-previous']) {
     done.push(
       `Rotated ${keyName} and dropped the previous key (emergency rotation): every access token issued so far is ` +
-        'refused once the server restarts, and its user signs in again. Restart every server now.',
+        'refused once the server restarts, and its user signs in again. Restart every server now' +
+        (isHmac ? '.' : ', and every service that verifies with the JWKS (each caches the keys up to 5 minutes).'),
     );
     return setValue(setValue(rotated, previousName, ''), untilName, '');
   }

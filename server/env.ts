@@ -89,7 +89,7 @@ function parseServices(text: string | undefined): { services: Record<string, str
       problems.push(
         `entry "${entry}" must be name=audience, e.g. reports=https://reports.example.com (name: a-z, 0-9, "-").`,
       );
-    } else if (match[1]! in services) {
+    } else if (Object.hasOwn(services, match[1]!)) {
       problems.push(`names the service "${match[1]}" twice.`);
     } else if (Object.values(services).includes(match[2]!)) {
       problems.push(`gives the audience ${match[2]} to two services: each service needs its own.`);

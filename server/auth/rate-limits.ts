@@ -30,6 +30,8 @@ export const RATE_LIMITS = {
   mailPerAddress: { points: 3, duration: 15 * 60 },
   /** Each tab refreshes once per access-token lifetime; this leaves ample room. */
   refreshPerIp: { points: 120, duration: 60 },
+  /** Service tokens one session may ask for (each is audited): a client needs one per service per TTL. */
+  exchangePerSession: { points: 30, duration: 60 },
 } as const;
 
 export class RateLimitError extends Error {
@@ -135,6 +137,7 @@ export function createRateLimits(maxKeys: number) {
       return result.consumedPoints <= RATE_LIMITS.mailPerAddress.points;
     },
     refreshPerIp: make('refreshPerIp'),
+    exchangePerSession: make('exchangePerSession'),
 
     /** Counters held in memory, for tests and the load script. */
     size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),

@@ -28,9 +28,13 @@ export async function startSession(
 ): Promise<{ sessionId: string; tokens: NativeTokens | undefined }> {
   const session = ctx.sessions.createSession(user.id, ctx.userAgent, ctx.now(), verifiedPasswordHash);
   // The client's token is about to name the new session: the one it named ends, rather
-  // than live on, unreachable, until it expires.
+  // than live on, unreachable, until it expires. Only the same user's: an old token of
+  // someone else's (even expired) must not be a way to end their session.
   const previous = await ctx.tokens.readSession(presentedAccessToken(ctx));
-  if (previous && ctx.sessions.revokeSession(previous.userId, previous.sessionId, 'signed_in_again', ctx.now())) {
+  if (
+    previous?.userId === user.id &&
+    ctx.sessions.revokeSession(previous.userId, previous.sessionId, 'signed_in_again', ctx.now())
+  ) {
     auditEndedSessions(ctx, previous.userId, [previous.sessionId], 'signed_in_again');
   }
   const tokens = await deliverSessionTokens(ctx, user, {

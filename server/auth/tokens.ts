@@ -103,7 +103,7 @@ export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionChe
     notAfter: number,
     now: Date,
   ) {
-    const audience = jwt.services[service];
+    const audience = Object.hasOwn(jwt.services, service) ? jwt.services[service] : undefined;
     if (!audience) throw new Error(`undeclared service ${service}`);
     const iat = epochSeconds(now);
     const exp = Math.min(iat + jwt.accessTokenTtl, notAfter);

@@ -22,8 +22,9 @@ export interface TransportProblem {
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
 /**
- * A request from a browser says so: every current browser sends `Sec-Fetch-Site` (and
- * `Origin` on cross-origin and state-changing requests). Not `Sec-Fetch-Mode`: Node's own
+ * A request from a browser says so: current browsers send `Sec-Fetch-Site` to secure
+ * origins (HTTPS, localhost), and `Origin` on every state-changing or cross-origin request,
+ * which is every request that could carry tokens away. Not `Sec-Fetch-Mode`: Node's own
  * fetch sends that one too.
  */
 const isFromBrowser = (req: IncomingMessage) =>
@@ -43,8 +44,13 @@ export function readTransport(req: IncomingMessage): {
   bearerToken?: string;
   problem?: TransportProblem;
 } {
-  const authorization = req.headers.authorization;
   const declared = req.headers[NATIVE_HEADER];
+  // Basic credentials for a staging proxy, say, are not ours: without our header, only a
+  // Bearer scheme makes a request native.
+  const authorization =
+    declared === undefined && !/^bearer(\s|$)/i.test(req.headers.authorization ?? '')
+      ? undefined
+      : req.headers.authorization;
   if (authorization === undefined && declared === undefined) return { transport: 'cookie' };
   const refuse = (problem: TransportProblem) => ({ transport: 'cookie' as const, problem });
 

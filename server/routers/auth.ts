@@ -147,8 +147,9 @@ export const authRouter = router({
           message: `Service tokens go only to native clients (${NATIVE_HEADER}: ${NATIVE_HEADER_VALUE}); a browser app calls the service through a procedure`,
         });
       }
+      await ctx.limits.exchangePerSession.consume(ctx.user.sessionId);
       const declared = Object.keys(ctx.config.jwt.services);
-      if (!declared.includes(input.service)) {
+      if (!Object.hasOwn(ctx.config.jwt.services, input.service)) {
         throw new TRPCError({
           code: 'BAD_REQUEST',
           message: `Unknown service "${input.service}": ${declared.length ? `declared are ${declared.join(', ')}` : 'none is declared (JWT_SERVICES)'}`,

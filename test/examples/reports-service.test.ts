@@ -1,8 +1,11 @@
 // Two services, one key pair: the API signs with its Ed25519 key, and the reports service
 // (examples/reports-service, spawned as its own process with no secret at all) verifies with
 // the API's JWKS. Each token is good at one audience only, and a key rotation breaks nothing.
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type JWK, SignJWT, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createReportsService } from '../../examples/reports-service/service.ts';
 import { ACCESS_COOKIE } from '../../server/auth/cookies.ts';
 import { createClient } from '../helpers/client.ts';
 import { freshKeyVars, sameKeyVars } from '../helpers/config.ts';
@@ -184,6 +187,8 @@ test('a key rotation: the service keeps accepting tokens of the old key until th
   clock.advance(api.config.jwt.accessTokenTtl + 1);
   const later = (await (await fetch(reportsEnv.REPORTS_JWKS_URL!)).json()) as { keys: { kid: string }[] };
   expect(later.keys.map((k) => k.kid)).not.toContain(oldKid);
+  // Back to real time: the service checks `iat` against its own clock.
+  clock.advance(-(api.config.jwt.accessTokenTtl + 1));
 });
 
 test('reports.summary when the service is not declared is a 404 that says so; when it is down, a 502', async () => {
@@ -217,4 +222,104 @@ test('cookie clients cannot get a service token in a body: the browser app goes 
   const signedIn = await client.mutate('auth.exchangeToken', { service: 'reports' });
   expect(signedIn.status).toBe(403);
   expect(signedIn.body.error?.message).toMatch(/only to native clients/);
+});
+
+test('after an emergency rotation (--drop-previous) the service refuses the dropped key once its key-set cache runs out, and never takes a token older than the TTL', async () => {
+  const port = await freePort();
+  const servicePort = await freePort();
+  const audience = `http://127.0.0.1:${servicePort}`;
+  const vars = { JWT_SERVICES: `reports=${audience}` };
+  let server = await startServer({ vars: { ...freshKeyVars('EdDSA'), ...vars }, port });
+  const service = spawnScript('examples/reports-service/main.ts', ROOT, {
+    ...reportsEnv,
+    REPORTS_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    REPORTS_AUDIENCE: audience,
+    REPORTS_JWKS_MAX_AGE: '1',
+    PORT: String(servicePort),
+  });
+  try {
+    expect(await service.url).toBe(audience);
+    const { email } = await createUser(server);
+    const leakedKeyToken = (await exchange(server, await nativeSignIn(server, email), 'reports')).accessToken;
+    const ask = (token: string) => fetch(`${audience}/summary`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await ask(leakedKeyToken)).status).toBe(200);
+
+    // A token the API's own key signed, but older than ACCESS_TOKEN_TTL with a far `exp`.
+    const key = await importJWK(server.config.jwt.privateKey!.export({ format: 'jwk' }) as JWK, 'EdDSA');
+    const kid = decodeProtectedHeader(leakedKeyToken).kid!;
+    const now = Math.floor(Date.now() / 1000);
+    const ancient = await new SignJWT({ sid: 'x', role: 'user' })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+      .setIssuer(server.config.jwt.issuer)
+      .setAudience(audience)
+      .setSubject('someone')
+      .setJti('j')
+      .setIssuedAt(now - 2 * server.config.jwt.accessTokenTtl)
+      .setExpirationTime(now + 10 * 365 * 86_400)
+      .sign(key);
+    expect((await ask(ancient)).status).toBe(401);
+
+    // `setup -- --rotate --drop-previous`, then a restart: the old key is no longer published.
+    await server.close({ closeDatabase: false });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    server = await startServer({ db: server.db, vars: { ...freshKeyVars('EdDSA'), ...vars }, port });
+    const refused = await ask(leakedKeyToken);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  } finally {
+    service.child.kill('SIGTERM');
+    await service.exitCode;
+    await server.close();
+  }
+});
+
+test('the service says 503, not 401, when the key set cannot be had; takes any case of "Bearer"; quotes nothing it should not', async () => {
+  const { email } = await createUser(api, { clock });
+  const token = (await exchange(api, await nativeSignIn(api, email), 'reports')).accessToken;
+  const broken = createReportsService({
+    jwksUrl: `http://127.0.0.1:${apiPort}/.well-known/no-such-set.json`,
+    issuer: api.config.jwt.issuer,
+    audience: reportsUrl,
+    algorithm: 'EdDSA',
+    maxTokenAgeSeconds: 900,
+  });
+  await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/summary`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+  } finally {
+    broken.close();
+  }
+  expect((await fetch(`${reportsUrl}/summary`, { headers: { authorization: `bearer ${token}` } })).status).toBe(200);
+  const malformed = await fetch(`${reportsUrl}/summary`, { headers: { authorization: 'Token abc' } });
+  expect(malformed.headers.get('www-authenticate')).toBe(
+    `Bearer realm="reports", error="invalid_request", error_description="The Authorization header must be 'Bearer <token>'"`,
+  );
+});
+
+test('callService keeps the path of the service’s base URL, and refuses an answer over 1 MiB', async () => {
+  const paths: string[] = [];
+  let answer = JSON.stringify({ userId: 'u', reports: [] });
+  const fake = createHttpServer((req, res) => {
+    paths.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/reports-api/v1`;
+  const server = await startServer({ vars: { ...freshKeyVars('EdDSA'), JWT_SERVICES: `reports=${base}` } });
+  try {
+    const { client } = await createUser(server);
+    expect((await client.query('reports.summary')).status).toBe(200);
+    expect(paths).toEqual(['/reports-api/v1/summary']);
+    answer = JSON.stringify({ userId: 'u', reports: [], padding: 'x'.repeat(2 * 1024 * 1024) });
+    const tooBig = await client.query('reports.summary');
+    expect(tooBig.status).toBe(502);
+    expect(tooBig.body.error?.message).toBe('The reports service failed');
+  } finally {
+    await server.close();
+    fake.close();
+  }
 });

@@ -225,10 +225,10 @@ test.each<[string, 400 | 403, 'invalid_request' | null, (s: Setup) => Record<str
     (s) => ({ 'x-auth-transport': 'bearer', origin: s.server.config.appOrigin }),
   ],
   [
-    'Authorization: Basic',
+    'X-Auth-Transport with Authorization: Basic',
     400,
     'invalid_request',
-    () => ({ authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` }),
+    () => ({ 'x-auth-transport': 'bearer', authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` }),
   ],
   ['Authorization: Bearer with no token', 400, 'invalid_request', () => ({ authorization: 'Bearer' })],
   [
@@ -258,6 +258,41 @@ test.each<[string, 400 | 403, 'invalid_request' | null, (s: Setup) => Record<str
   expect(res.headers.getSetCookie()).toEqual([]);
   expect((await s.native.query('user.me')).status).toBe(200);
   expect((await s.browser.query('user.me')).status).toBe(200);
+});
+
+test('a browser behind a Basic-auth proxy (Authorization: Basic, no X-Auth-Transport) keeps the cookie transport', async () => {
+  const { server, browser } = await setup();
+  const basic = `Basic ${Buffer.from('staging:pass').toString('base64')}`;
+  const cookie = `${ACCESS_COOKIE}=${browser.cookie(ACCESS_COOKIE)}`;
+  const me = await fetch(`${server.url}/trpc/user.me`, { headers: { authorization: basic, cookie } });
+  expect(me.status).toBe(200);
+  const logout = await fetch(`${server.url}/trpc/auth.logout`, {
+    method: 'POST',
+    headers: { authorization: basic, cookie, origin: server.config.appOrigin, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(logout.status).toBe(200);
+  expect(logout.headers.getSetCookie().length).toBeGreaterThan(0);
+});
+
+test('signing in while presenting someone else’s old token does not end their session', async () => {
+  const { server, clock, native: victim, email } = await setup();
+  // The victim's token leaked (a log, say) and expired long ago.
+  const leaked = victim.accessToken!;
+  clock.advance(server.config.jwt.accessTokenTtl * 4);
+  expect(authErrorOf(await victim.query('user.me'))).toBe('expired_token');
+  const { email: attackerEmail } = await createUser(server, { clock });
+  const attacker = createNativeClient(server.url);
+  attacker.setTokens({ access: leaked });
+  expect((await attacker.login(attackerEmail)).status).toBe(200);
+  expect(sessionOf(server, leaked)?.revokedAt).toBeNull();
+  expect((await victim.refresh()).status).toBe(200);
+  // The same user signing in again does end the session its token names.
+  const again = createNativeClient(server.url);
+  again.setTokens({ access: victim.accessToken! });
+  const before = victim.accessToken!;
+  expect((await again.login(email)).status).toBe(200);
+  expect(sessionOf(server, before)?.revokedReason).toBe('signed_in_again');
 });
 
 test('a native sign-in from a page of our own origin is refused: no tokens, no session', async () => {
@@ -390,6 +425,14 @@ test('a service token is refused by this API: its audience is not ours', async (
   }
   // The logout above did not end the session the service token names.
   expect((await native.query('user.me')).status).toBe(200);
+});
+
+test('service tokens are rate-limited per session (each one is audited): 429 with Retry-After past 30 a minute', async () => {
+  const { native } = await setupServices();
+  for (let i = 0; i < 30; i++) expect((await exchange(native, 'reports')).status).toBe(200);
+  const refused = await exchange(native, 'reports');
+  expect(refused.status).toBe(429);
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
 });
 
 test('a token for one service is not a token for another', async () => {
