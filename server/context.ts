@@ -59,6 +59,8 @@ export interface RequestScope {
   cookies: Record<string, string | undefined>;
   /** An auth cookie came twice (see readCookies): both are dropped from `cookies`. */
   hasConflictingAuthCookies: boolean;
+  /** A POST with no body at all: a tRPC client's `.mutate()` without an argument (see trpc.ts). */
+  hasEmptyBody: boolean;
   setCookie: (header: string) => void;
 }
 
@@ -74,6 +76,7 @@ export function createInnerContext(services: Services, request: Partial<RequestS
     bearerToken: request.bearerToken,
     cookies: request.cookies ?? {},
     hasConflictingAuthCookies: request.hasConflictingAuthCookies ?? false,
+    hasEmptyBody: request.hasEmptyBody ?? false,
     setCookie: request.setCookie ?? (() => {}),
     /** Records a security event with this request's time, address and user agent. */
     audit: (event: Omit<AuditEvent, 'at' | 'ip' | 'userAgent'>) =>
@@ -88,6 +91,10 @@ export function createContextFactory(services: Services) {
     const scope = {
       ip: getClientIp(req, services.config.trustProxy),
       userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+      hasEmptyBody:
+        req.method === 'POST' &&
+        req.headers['transfer-encoding'] === undefined &&
+        (req.headers['content-length'] ?? '0') === '0',
     };
     if (transport === 'bearer') return createInnerContext(services, { ...scope, transport, bearerToken });
     return createInnerContext(services, {

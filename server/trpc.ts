@@ -36,8 +36,17 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/**
+ * A mutation sent with no body (what `.mutate()` without an argument sends) has no input,
+ * rather than failing to parse as JSON: so an optional input, like `auth.refresh`'s, can be
+ * left out, and a required one is told it is missing.
+ */
+const emptyBodyIsNoInput = t.middleware(({ ctx, next }) =>
+  ctx.hasEmptyBody ? next({ getRawInput: async () => undefined }) : next(),
+);
+
 /** Service errors thrown by auth modules (framework-free) become the right HTTP status. */
-const base = t.procedure.use(async ({ ctx, path, next }) => {
+const base = t.procedure.use(emptyBodyIsNoInput).use(async ({ ctx, path, next }) => {
   const result = await next();
   if (result.ok) return result;
   const { cause } = result.error;

@@ -189,3 +189,34 @@ test('a malformed request gets 400 and its connection is closed; the server keep
   expect(answer).toMatch(/\r\nConnection: close\r\n/i);
   expect((await fetch(`${server.url}/trpc/health`)).status).toBe(200);
 });
+
+test('a mutation with no body (what a tRPC client sends for `.mutate()` without an argument) has no input, not a JSON error', async () => {
+  const { createTRPCClient, httpLink } = await import('@trpc/client');
+  const { ACCESS_COOKIE, REFRESH_COOKIE } = await import('../../server/auth/cookies.ts');
+  const { createUser } = await import('../helpers/users.ts');
+  const { client: signedIn } = await createUser(server);
+  const cookie = [ACCESS_COOKIE, REFRESH_COOKIE].map((name) => `${name}=${signedIn.cookie(name)}`).join('; ');
+  const sent: (string | null)[] = [];
+  const api = createTRPCClient<import('../../server/routers/_app.ts').AppRouter>({
+    links: [
+      httpLink({
+        url: `${server.url}/trpc`,
+        headers: { origin: server.config.appOrigin, cookie },
+        fetch: async (url, init) => {
+          sent.push(typeof init?.body === 'string' ? init.body : null);
+          return fetch(url, init);
+        },
+      }),
+    ],
+  });
+  // auth.refresh takes an optional input (a native client's refresh token): a browser sends none.
+  await expect(api.auth.refresh.mutate()).resolves.toMatchObject({ user: { email: expect.any(String) } });
+  expect(sent).toEqual([null]);
+  // A required input left out is told so, as a field error.
+  const noBody = await fetch(`${server.url}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { origin: server.config.appOrigin, 'content-type': 'application/json' },
+  });
+  expect(noBody.status).toBe(400);
+  expect((await errorOf(noBody)).message).toMatch(/expected object, received undefined/);
+});
