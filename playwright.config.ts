@@ -2,7 +2,7 @@
 // on a temporary database, driven in Chromium, its mail caught by a real SMTP server
 // (test/e2e/smtp-sink.ts). Uses the system's Chromium (CHROMIUM_PATH, else
 // /usr/bin/chromium), or Playwright's own if neither exists.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,12 @@ const systemChromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((pa
 
 // Workers load this file again; environment variables carry one value to all of them.
 process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'e2e-'));
-process.env.E2E_JWT_SECRET ??= randomBytes(32).toString('base64url');
+// `JWT_ALG=EdDSA npm run test:e2e` runs the browser tests on Ed25519-signed tokens (CI does both).
+const alg = process.env.JWT_ALG === 'EdDSA' ? 'EdDSA' : 'HS256';
+process.env.E2E_JWT_KEY ??=
+  alg === 'EdDSA'
+    ? generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url')
+    : randomBytes(32).toString('base64url');
 
 /** The server's environment; test/e2e/fixtures.ts runs scripts with the same. */
 export const serverEnv = {
@@ -22,7 +27,8 @@ export const serverEnv = {
   APP_ORIGIN: `http://localhost:${PORT}`,
   HOST: '127.0.0.1',
   PORT: String(PORT),
-  JWT_SECRET: process.env.E2E_JWT_SECRET,
+  JWT_ALG: alg,
+  ...(alg === 'EdDSA' ? { JWT_PRIVATE_KEY: process.env.E2E_JWT_KEY } : { JWT_SECRET: process.env.E2E_JWT_KEY }),
   DATABASE_URL: join(process.env.E2E_DATA_DIR, 'e2e.db'),
   // Short enough to wait past in a test.
   ACCESS_TOKEN_TTL: '3',
