@@ -5,17 +5,16 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { ACCESS_COOKIE } from '../../../server/auth/cookies.ts';
-import { type CallResult, type TestClient, createClient } from '../../helpers/client.ts';
+import { type TestClient, createClient } from '../../helpers/client.ts';
 import { randomSecret } from '../../helpers/config.ts';
 import { createClock, startServer } from '../../helpers/server.ts';
+import { outcome, refused } from '../../helpers/outcome.ts';
 import { createUser } from '../../helpers/users.ts';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 type Claims = Record<string, unknown>;
 
 const TTL = 600;
-const INVALID = 'The access token is invalid';
-const EXPIRED = 'The access token expired';
 
 // --- Forging tokens -------------------------------------------------------------
 
@@ -88,26 +87,6 @@ const realmOf = (server: Server) => new URL(server.config.appOrigin).host;
 async function meWith(client: TestClient, token: string) {
   client.setCookie(ACCESS_COOKIE, token);
   return client.query<{ id: string; email: string; role: string }>('user.me');
-}
-
-/** Status, authError and challenge in one object, so a failure shows all three. */
-function outcome(res: CallResult) {
-  return {
-    status: res.status,
-    authError: res.body.error?.data.authError ?? null,
-    message: res.body.error?.message ?? null,
-    wwwAuthenticate: res.headers.get('www-authenticate'),
-  };
-}
-
-function refused(server: Server, authError: 'invalid_token' | 'expired_token') {
-  const message = authError === 'expired_token' ? EXPIRED : INVALID;
-  return {
-    status: 401,
-    authError,
-    message,
-    wwwAuthenticate: `Bearer realm="${realmOf(server)}", error="invalid_token", error_description="${message}"`,
-  };
 }
 
 // --- Shared server: one signed-in user, whose cookie each test replaces ------------

@@ -19,9 +19,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { JWKS_PATH } from '../../../server/app.ts';
 import { ACCESS_COOKIE } from '../../../server/auth/cookies.ts';
 import { type AsymmetricAlgorithm, generateKeyPair, publicKeyOf } from '../../../server/auth/signing-keys.ts';
-import { type CallResult, createClient } from '../../helpers/client.ts';
+import { createClient } from '../../helpers/client.ts';
 import { freshKeyVars } from '../../helpers/config.ts';
 import { createClock, startServer } from '../../helpers/server.ts';
+import { outcome, refused } from '../../helpers/outcome.ts';
 import { createUser } from '../../helpers/users.ts';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
@@ -31,8 +32,6 @@ type Claims = Record<string, unknown>;
 const TTL = 600;
 const ASYMMETRIC: AsymmetricAlgorithm[] = ['EdDSA', 'ES256'];
 const OTHER: Record<AsymmetricAlgorithm, AsymmetricAlgorithm> = { EdDSA: 'ES256', ES256: 'EdDSA' };
-const INVALID = 'The access token is invalid';
-const EXPIRED = 'The access token expired';
 
 // --- Keys and forging -------------------------------------------------------------
 
@@ -109,27 +108,6 @@ function me(server: Server, token: string, clock?: Clock) {
   const client = createClient(server.url, server.config.appOrigin, clock);
   client.setCookie(ACCESS_COOKIE, token);
   return client.query<{ id: string }>('user.me');
-}
-
-/** Status, authError and challenge in one object, so a failure shows all three. */
-function outcome(res: CallResult) {
-  return {
-    status: res.status,
-    authError: res.body.error?.data.authError ?? null,
-    message: res.body.error?.message ?? null,
-    wwwAuthenticate: res.headers.get('www-authenticate'),
-  };
-}
-
-function refused(server: Server, authError: 'invalid_token' | 'expired_token') {
-  const message = authError === 'expired_token' ? EXPIRED : INVALID;
-  const realm = new URL(server.config.appOrigin).host;
-  return {
-    status: 401,
-    authError,
-    message,
-    wwwAuthenticate: `Bearer realm="${realm}", error="invalid_token", error_description="${message}"`,
-  };
 }
 
 const jwksOf = (server: Server, init?: RequestInit) => fetch(`${server.url}${JWKS_PATH}`, init);
