@@ -18,12 +18,16 @@ const urlUnder = (baseUrl: string, path: string) =>
 /** The body as text, or null when it is larger than MAX_RESPONSE_BYTES (it is then not read further). */
 async function readCapped(response: Response): Promise<string | null> {
   if (Number(response.headers.get('content-length')) > MAX_RESPONSE_BYTES) return null;
+  const reader = response.body?.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.byteLength;
-    if (size > MAX_RESPONSE_BYTES) return null;
-    chunks.push(chunk);
+  for (let read = await reader?.read(); read && !read.done; read = await reader!.read()) {
+    size += read.value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader!.cancel();
+      return null;
+    }
+    chunks.push(read.value);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
