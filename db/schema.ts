@@ -202,3 +202,22 @@ export const devMailbox = sqliteTable('dev_mailbox', {
   html: text('html').notNull(),
   sentAt: timestamp('sent_at').notNull(),
 });
+
+/**
+ * The example resource (server/routers/note.ts): rows a user owns, gated by the `note:*`
+ * permissions. Delete it with its router, page and tests, then `npm run db:generate`.
+ */
+export const notes = sqliteTable(
+  'notes',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [index('notes_owner_id_updated_at_idx').on(t.ownerId, t.updatedAt)],
+);

@@ -7,11 +7,13 @@ import { requireUser } from './auth/authenticate.ts';
 import { AuthError, toTRPCError } from './auth/errors.ts';
 import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
+import { type Access as PermissionAccess, type Capability, type Permission, accessOf } from './auth/permissions.ts';
 import type { Role } from './auth/roles.ts';
 import type { Context } from './context.ts';
 
 /** Every procedure declares who may call it (test/server/access.test.ts checks). */
-export type Access = 'public' | 'signed-in' | 'recent-auth' | { roles: readonly Role[] };
+export type Access =
+  'public' | 'signed-in' | 'recent-auth' | { roles: readonly Role[] } | { permission: Capability | Permission };
 
 const t = initTRPC
   .context<Context>()
@@ -117,3 +119,23 @@ export const roleProcedure = (...roles: Role[]) =>
   });
 
 export const adminProcedure = roleProcedure('admin');
+
+/**
+ * A signed-in user whose role grants `permission`. With a capability (`note:update`), `:own`
+ * is enough and `ctx.access` says which the user has: the procedure then checks each row
+ * with `can(ctx.user, 'note:update', row.ownerId)` or scopes its query when it is `own`.
+ * With a full permission (`user:update:any`), only that one will do.
+ *
+ * @example
+ * update: permissionProcedure('note:update').input(…).mutation(({ ctx, input }) => …)
+ * setRole: permissionProcedure('user:update:any').input(…).mutation(…)
+ */
+export const permissionProcedure = (permission: Capability | Permission) =>
+  protectedProcedure.meta({ access: { permission } }).use(({ ctx, next }) => {
+    const [entity, action, required] = permission.split(':') as [string, string, PermissionAccess | undefined];
+    const access = accessOf(ctx.user.role, `${entity}:${action}` as Capability);
+    if (!access || (required === 'any' && access !== 'any')) {
+      throw toTRPCError(new AuthError('insufficient_permission', `${ctx.user.role} lacks ${permission}`));
+    }
+    return next({ ctx: { access } });
+  });

@@ -24,6 +24,12 @@ export const AUTH_ERRORS = {
     bearerError: 'insufficient_scope',
     message: 'Your role does not allow this',
   },
+  /** Signed in, but no permission of the role covers this action (or this row: `:own` only). */
+  insufficient_permission: {
+    status: 'FORBIDDEN',
+    bearerError: 'insufficient_scope',
+    message: 'You are not allowed to do this',
+  },
   /** RFC 9470: signed in, but this action needs a password proof within REAUTH_WINDOW. */
   reauth_required: {
     status: 'UNAUTHORIZED',

@@ -5,6 +5,7 @@ import { accountRouter } from './account.ts';
 import { adminRouter } from './admin.ts';
 import { authRouter } from './auth.ts';
 import { devRouter } from './dev.ts';
+import { noteRouter } from './note.ts';
 import { reportsRouter } from './reports.ts';
 import { sessionRouter } from './session.ts';
 import { userRouter } from './user.ts';
@@ -19,6 +20,8 @@ export const appRouter = router({
   user: userRouter,
   account: accountRouter,
   session: sessionRouter,
+  /** Example resource: owned rows behind permissions. Delete it with its files (see note.ts). */
+  note: noteRouter,
   admin: adminRouter,
   /** Example: a procedure that calls another service with an exchanged token. */
   reports: reportsRouter,

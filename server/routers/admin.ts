@@ -1,4 +1,5 @@
-// Administration, for the `admin` role only.
+// Administration: users, roles, sessions and the audit log, behind `user:*:any` and
+// `audit:read:any` (the admin role has them; grant them to another role in roles.ts).
 import { TRPCError } from '@trpc/server';
 import { and, count, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
@@ -6,10 +7,10 @@ import { AUDIT_EVENT_TYPES, users } from '../../db/schema.ts';
 import { ROLES } from '../auth/roles.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
 import { auditEndedSessions } from '../auth/sign-in.ts';
-import { adminProcedure, router } from '../trpc.ts';
+import { permissionProcedure, router } from '../trpc.ts';
 
 export const adminRouter = router({
-  listUsers: adminProcedure.query(({ ctx }) =>
+  listUsers: permissionProcedure('user:read:any').query(({ ctx }) =>
     ctx.db
       .select({ ...publicUserColumns, createdAt: users.createdAt })
       .from(users)
@@ -18,7 +19,7 @@ export const adminRouter = router({
   ),
 
   /** Takes effect on the target's next request: tokens with the old role must be refreshed. */
-  setRole: adminProcedure
+  setRole: permissionProcedure('user:update:any')
     .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(ROLES) }))
     .mutation(({ ctx, input }) => {
       const now = ctx.now();
@@ -51,7 +52,7 @@ export const adminRouter = router({
     }),
 
   /** Ends every session of a user at once (ASVS V7.4.5): a lost laptop, a departing employee. */
-  revokeUserSessions: adminProcedure
+  revokeUserSessions: permissionProcedure('user:update:any')
     .input(z.object({ userId: z.string().min(1).max(64) }))
     .mutation(({ ctx, input }) => {
       if (!ctx.accounts.getUser(input.userId)) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
@@ -61,7 +62,7 @@ export const adminRouter = router({
     }),
 
   /** The security audit log, newest first; pass `nextCursor` back as `before` for the next page. */
-  auditEvents: adminProcedure
+  auditEvents: permissionProcedure('audit:read:any')
     .input(
       z.object({
         before: z.number().int().positive().optional(),

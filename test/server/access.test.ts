@@ -1,5 +1,7 @@
 // Every procedure declares who may call it; nothing is public by accident.
 import { expect, test } from 'vitest';
+import type { Permission } from '../../server/auth/permissions.ts';
+import { ROLES, ROLE_PERMISSIONS } from '../../server/auth/roles.ts';
 import { appRouter } from '../../server/routers/_app.ts';
 import type { Access } from '../../server/trpc.ts';
 import { createClient } from '../helpers/client.ts';
@@ -31,16 +33,23 @@ test('every procedure and its access, reviewed: a change of access shows here', 
     // Native clients only (the bearer transport); browsers get 403.
     'auth.exchangeToken': 'signed-in',
     'user.me': 'signed-in',
+    'user.permissions': 'signed-in',
     'account.changeEmail': 'recent-auth',
     'account.confirmEmailChange': 'public',
     'account.delete': 'recent-auth',
     'session.list': 'signed-in',
     'session.revoke': 'signed-in',
     'session.revokeOthers': 'recent-auth',
-    'admin.listUsers': { roles: ['admin'] },
-    'admin.setRole': { roles: ['admin'] },
-    'admin.revokeUserSessions': { roles: ['admin'] },
-    'admin.auditEvents': { roles: ['admin'] },
+    'admin.listUsers': { permission: 'user:read:any' },
+    'admin.setRole': { permission: 'user:update:any' },
+    'admin.revokeUserSessions': { permission: 'user:update:any' },
+    'admin.auditEvents': { permission: 'audit:read:any' },
+    // The example resource: `:own` is enough to call; each row is then checked (note.ts).
+    'note.list': { permission: 'note:read' },
+    'note.get': { permission: 'note:read' },
+    'note.create': { permission: 'note:create' },
+    'note.update': { permission: 'note:update' },
+    'note.delete': { permission: 'note:delete' },
     // Example: calls examples/reports-service with an exchanged token.
     'reports.summary': 'signed-in',
     // Development only: answers 404 unless NODE_ENV=development.
@@ -48,10 +57,15 @@ test('every procedure and its access, reviewed: a change of access shows here', 
   });
 });
 
-test('admin procedures require the admin role', () => {
+test('admin procedures require an `:any` permission that only the admin role has', () => {
   const admin = procedures.filter(([path]) => path.startsWith('admin.'));
   expect(admin.length).toBeGreaterThan(0);
-  for (const [path, p] of admin) expect(p._def.meta?.access, path).toEqual({ roles: ['admin'] });
+  for (const [path, p] of admin) {
+    const { permission } = p._def.meta?.access as { permission: Permission };
+    expect(permission, path).toMatch(/:any$/);
+    const holders = ROLES.filter((role) => (ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission));
+    expect(holders, path).toEqual(['admin']);
+  }
 });
 
 test('over HTTP, every procedure that is not public refuses a caller with no token (401 before input is read)', async () => {

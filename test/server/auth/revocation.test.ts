@@ -92,7 +92,7 @@ test('after a demotion the old admin token is refused as expired, and a refresh 
   expect((await target.mutate('auth.refresh')).status).toBe(200);
   const after = await target.query('admin.listUsers');
   expect(after.status).toBe(403);
-  expect(after.body.error?.data.authError).toBe('insufficient_role');
+  expect(after.body.error?.data.authError).toBe('insufficient_permission');
   expect(after.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
 });
 

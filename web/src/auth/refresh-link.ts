@@ -7,7 +7,13 @@ import type { AppRouter } from '../../../server/routers/_app.ts';
 
 /** The reasons the server gives in `error.data.authError` (see the contract's "Errors"). */
 type AuthErrorCode =
-  'missing_token' | 'expired_token' | 'invalid_token' | 'revoked_session' | 'insufficient_role' | 'reauth_required';
+  | 'missing_token'
+  | 'expired_token'
+  | 'invalid_token'
+  | 'revoked_session'
+  | 'insufficient_role'
+  | 'insufficient_permission'
+  | 'reauth_required';
 
 export const authErrorOf = (error: unknown): AuthErrorCode | undefined =>
   error instanceof TRPCClientError ? (error.data as { authError?: AuthErrorCode } | undefined)?.authError : undefined;
