@@ -37,6 +37,9 @@ export const serverEnv = {
   SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
   MAIL_FROM: 'e2e <no-reply@example.com>',
   LOG_LEVEL: 'warn',
+  // Each test is its own client address (X-Forwarded-For from test/e2e/fixtures.ts), so the
+  // per-address sign-in limits count per test, as they would per user, not for the suite.
+  TRUST_PROXY: '1',
 };
 
 /** Where test/e2e/smtp-sink.ts appends each mail it receives, one JSON line each. */

@@ -20,6 +20,11 @@ export const users = sqliteTable('users', {
   role: text('role', { enum: ROLES }).notNull().default(DEFAULT_ROLE),
   /** Set when the owner proved they read this address (a link from it); null cannot sign in. */
   emailVerifiedAt: timestamp('email_verified_at'),
+  /**
+   * Set by an admin (admin.setDisabled): every session ended with it, and sign-in is refused
+   * exactly like a wrong password until it is cleared.
+   */
+  disabledAt: timestamp('disabled_at'),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at')
     .notNull()
@@ -36,6 +41,8 @@ export const REVOCATION_REASONS = [
   /** The browser that held it signed in again (its cookies now belong to the new session). */
   'signed_in_again',
   'account_deleted',
+  /** An admin disabled the account (admin.setDisabled): every session ended with it. */
+  'account_disabled',
 ] as const;
 
 /** A session is one refresh-token family: every token rotated from one sign-in. */
@@ -115,6 +122,9 @@ export const AUDIT_EVENT_TYPES = [
   'mail_expired',
   /** A native client exchanged its token for one service's (detail: the service). */
   'token_exchanged',
+  /** An admin disabled or re-enabled an account (detail: by whom). */
+  'user_disabled',
+  'user_enabled',
 ] as const;
 
 /** The security audit trail: who did what, from where, and whether it worked. Never passwords or tokens. */

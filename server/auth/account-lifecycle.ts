@@ -85,14 +85,22 @@ export async function completeSignUp(ctx: Context, token: string, password: stri
   return { user, tokens };
 }
 
-/** `auth.requestPasswordReset`: a link for a known address; the same answer for any address. */
+/**
+ * `auth.requestPasswordReset`: a link for a known address; the same answer for any address.
+ *
+ * A disabled account gets no mail (and no link): the caller hears the same answer as for
+ * any address, and the attempt is audited. A reset must not be a way around the disabling,
+ * and the link could not sign in anyway; an admin re-enables the account first, then sends
+ * a reset (admin.sendPasswordReset) if one is needed.
+ */
 export async function requestPasswordReset(ctx: Context, email: string) {
   await ctx.limits.mailPerIp.consume(ctx.ip);
   const now = ctx.now();
   const mayMail = await ctx.limits.mayMail(email);
   const account = ctx.accounts.findByEmail(email);
+  const isDisabled = !!account?.disabledAt;
   ctx.db.transaction(() => {
-    if (!mayMail) return;
+    if (!mayMail || isDisabled) return;
     if (!account) {
       // The same kind of work as for an account (a mail in a transaction), and a useful hint.
       const data = { signUpUrl: `${ctx.config.appOrigin}/register` };
@@ -103,14 +111,55 @@ export async function requestPasswordReset(ctx: Context, email: string) {
       );
       return;
     }
-    // A new link kills the previous one (issue supersedes).
-    const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'password_reset', email, userId: account.id }, now);
-    const data = { link: linkTo(ctx, 'password_reset', token) };
-    enqueueMail(ctx.db, { kind: 'password_reset', data, to: email, userId: account.id }, { now, expiresAt });
+    enqueuePasswordReset(ctx, account, now);
   });
   ctx.mail.wake();
-  const detail = `${account ? 'address has an account' : 'no account'}${mayMail ? '' : ', mail suppressed (limit)'}`;
+  const detail =
+    `${account ? 'address has an account' : 'no account'}` +
+    `${isDisabled ? ', account disabled: nothing sent' : mayMail ? '' : ', mail suppressed (limit)'}`;
   ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account?.id ?? null, detail });
+}
+
+/**
+ * `admin.sendPasswordReset`: the same link and mail as `auth.requestPasswordReset`, to the
+ * user an admin names, audited with the admin's id. The address's mail limit still applies
+ * (nobody floods an inbox), and the admin is told when it holds the mail back. A disabled
+ * account is refused: re-enable it first (see requestPasswordReset).
+ */
+export async function sendPasswordResetByAdmin(ctx: Context & { user: { id: string } }, userId: string) {
+  const account = ctx.db
+    .select({ id: users.id, email: users.email, disabledAt: users.disabledAt })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
+  if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+  if (account.disabledAt) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: 'This account is disabled: enable it before sending a password reset',
+    });
+  }
+  const event = { type: 'password_reset_requested', userId: account.id } as const;
+  if (!(await ctx.limits.mayMail(account.email))) {
+    ctx.audit({ ...event, outcome: 'failure', detail: `by admin ${ctx.user.id}: mail suppressed (limit)` });
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: 'Several mails went to this address recently; try again in a few minutes',
+    });
+  }
+  const now = ctx.now();
+  ctx.db.transaction(() => enqueuePasswordReset(ctx, account, now));
+  ctx.mail.wake();
+  ctx.audit({ ...event, outcome: 'success', detail: `sent by admin ${ctx.user.id}` });
+  return { email: account.email };
+}
+
+/** A reset link for `account`, and its mail, inside the caller's transaction. A new link kills the previous one. */
+function enqueuePasswordReset(ctx: Context, account: { id: string; email: string }, now: Date) {
+  const { email, id: userId } = account;
+  const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'password_reset', email, userId }, now);
+  const data = { link: linkTo(ctx, 'password_reset', token) };
+  enqueueMail(ctx.db, { kind: 'password_reset', data, to: email, userId }, { now, expiresAt });
 }
 
 /**
@@ -128,9 +177,16 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
       .update(users)
       .set({ passwordHash, updatedAt: now })
       .where(eq(users.id, userId))
-      .returning({ id: users.id, email: users.email, role: users.role, emailVerifiedAt: users.emailVerifiedAt })
+      .returning({
+        id: users.id,
+        email: users.email,
+        role: users.role,
+        emailVerifiedAt: users.emailVerifiedAt,
+        disabledAt: users.disabledAt,
+      })
       .get();
-    if (!user) throw invalidLink();
+    // Disabling ends every link, so only a race gets here: refused, and rolled back.
+    if (!user || user.disabledAt) throw invalidLink();
     // Opening a link sent to the address proves the address.
     if (!user.emailVerifiedAt) ctx.db.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, userId)).run();
     ctx.emailTokens.revokeForUser(userId, now);

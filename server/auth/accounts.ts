@@ -34,7 +34,12 @@ export function insertVerifiedUser(
 
 export function createAccounts(db: Db, passwords: PasswordHasher) {
   const findByEmail = db
-    .select({ ...publicUserColumns, passwordHash: users.passwordHash, emailVerifiedAt: users.emailVerifiedAt })
+    .select({
+      ...publicUserColumns,
+      passwordHash: users.passwordHash,
+      emailVerifiedAt: users.emailVerifiedAt,
+      disabledAt: users.disabledAt,
+    })
     .from(users)
     .where(eq(users.email, sql.placeholder('email')))
     .prepare();
@@ -54,8 +59,9 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
 
     /**
      * The user and the password hash that matched (give it to startSession, which refuses
-     * if the password changes meanwhile), or null for an unknown e-mail or a wrong
-     * password (same cost either way).
+     * if the password changes or the account is disabled meanwhile), or null for an unknown
+     * e-mail, a wrong password, an unverified or a disabled account (same cost and answer:
+     * the hash is always verified, so no caller can tell which).
      */
     async verifyCredentials(
       email: string,
@@ -64,8 +70,9 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     ): Promise<{ user: PublicUser; passwordHash: string } | null> {
       const row = findByEmail.get({ email });
       const { ok, needsRehash } = await passwords.verify(row?.passwordHash ?? null, password);
-      // An address nobody proved to own cannot sign in: answered like a wrong password.
-      if (!ok || !row || !row.emailVerifiedAt) return null;
+      // An address nobody proved to own, or an account an admin disabled, cannot sign in:
+      // answered like a wrong password, after the same hash.
+      if (!ok || !row || !row.emailVerifiedAt || row.disabledAt) return null;
       const user = { id: row.id, email: row.email, role: row.role };
       if (!needsRehash) return { user, passwordHash: row.passwordHash };
       // Stored with older (cheaper) parameters: upgrade while we hold the password, unless

@@ -21,7 +21,10 @@ const successorOf = (token: string, rotationKey: string) =>
 /** Grace answers per rotated token: tabs racing and a lost response need a few, a replay loop none. */
 export const MAX_GRACE_ANSWERS = 3;
 
-/** The session's sign-in proved a password that has since changed (see createSession). */
+/**
+ * The session's sign-in proved a password that has since changed, or the account was
+ * disabled meanwhile (see createSession): callers answer it like a wrong password.
+ */
 export class CredentialsChangedError extends Error {}
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 const earliest = (a: Date, b: Date) => (a < b ? a : b);
@@ -104,8 +107,8 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     .from(sessions)
     .where(eq(sessions.id, sql.placeholder('id')))
     .prepare();
-  const findPasswordHash = db
-    .select({ passwordHash: users.passwordHash })
+  const findAccountState = db
+    .select({ passwordHash: users.passwordHash, disabledAt: users.disabledAt })
     .from(users)
     .where(eq(users.id, sql.placeholder('id')))
     .prepare();
@@ -165,13 +168,16 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
      * Starts a session. With `verifiedPasswordHash` (the hash the sign-in just checked) it
      * throws CredentialsChangedError if the password changed meanwhile: a sign-in racing a
      * password change must not outlive it, and the check shares the insert's transaction.
+     * A disabled account gets no session either (the same error): a sign-in whose hash was
+     * being checked while an admin disabled the account must not outlive the disabling.
      */
     createSession(userId: string, userAgent: string | null, now: Date, verifiedPasswordHash?: string) {
       return db.transaction(
         () => {
+          const account = findAccountState.get({ id: userId });
           if (
-            verifiedPasswordHash !== undefined &&
-            findPasswordHash.get({ id: userId })?.passwordHash !== verifiedPasswordHash
+            account?.disabledAt ||
+            (verifiedPasswordHash !== undefined && account?.passwordHash !== verifiedPasswordHash)
           ) {
             throw new CredentialsChangedError();
           }

@@ -1,36 +1,112 @@
-// Administration: users, roles, sessions and the audit log, behind `user:*:any` and
-// `audit:read:any` (the admin role has them; grant them to another role in roles.ts).
+// Administration: users, roles, disabling, sessions, password resets and the audit log,
+// behind `user:*:any` and `audit:read:any` (the admin role has them; grant them to another
+// role in roles.ts). Every change is audited with the acting admin's id.
 import { TRPCError } from '@trpc/server';
-import { and, count, eq, ne } from 'drizzle-orm';
+import { type SQL, and, asc, count, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES, users } from '../../db/schema.ts';
+import { sendPasswordResetByAdmin } from '../auth/account-lifecycle.ts';
 import { ROLES } from '../auth/roles.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
 import { auditEndedSessions } from '../auth/sign-in.ts';
+import type { AuditLog } from '../auth/audit-log.ts';
+import type { Context } from '../context.ts';
 import { permissionProcedure, router } from '../trpc.ts';
 
+const userIdInput = z.string().min(1).max(64);
+type AuditPage = ReturnType<AuditLog['list']>;
+
+/** What an admin sees of a user: public fields and the account's state, never its hash. */
+const adminUserColumns = {
+  ...publicUserColumns,
+  createdAt: users.createdAt,
+  disabledAt: users.disabledAt,
+  emailVerifiedAt: users.emailVerifiedAt,
+};
+
+/** `newest`: `<createdAt ms>.<id>` of the previous page's last user; `email`: that user's address. */
+const NEWEST_CURSOR = /^\d{1,15}\.[\w-]{1,64}$/;
+const BAD_CURSOR = 'Not a cursor from admin.listUsers (with the same order)';
+
+/** A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (ESCAPE '\'). */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** Admins who can still act, other than `userId`: disabled ones do not count. */
+function otherEnabledAdmins(ctx: Context, userId: string): number {
+  const [row] = ctx.db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt), ne(users.id, userId)))
+    .all();
+  return row?.n ?? 0;
+}
+
+/** Adds each event's user's current address (null once the account is gone), in one query. */
+function withUserEmails(ctx: Context, page: AuditPage) {
+  const ids = [...new Set(page.events.flatMap((event) => event.userId ?? []))];
+  const rows = ids.length
+    ? ctx.db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids)).all()
+    : [];
+  const emails = new Map(rows.map((row) => [row.id, row.email]));
+  const events = page.events.map((event) => ({ ...event, userEmail: emails.get(event.userId ?? '') ?? null }));
+  return { events, nextCursor: page.nextCursor };
+}
+
 export const adminRouter = router({
-  listUsers: permissionProcedure('user:read:any').query(({ ctx }) =>
-    ctx.db
-      .select({ ...publicUserColumns, createdAt: users.createdAt })
-      .from(users)
-      .orderBy(users.createdAt)
-      .all(),
-  ),
+  /**
+   * A page of users, newest first (or by e-mail), optionally those whose address contains
+   * `search` (any case). Pass `nextCursor` back as `cursor`, with the same order and search,
+   * for the next page; it is null on the last.
+   */
+  listUsers: permissionProcedure('user:read:any')
+    .input(
+      z
+        .object({
+          search: z.string().trim().toLowerCase().max(254).optional(),
+          cursor: z.string().min(1).max(300).optional(),
+          limit: z.number().int().min(1).max(100).default(25),
+          order: z.enum(['newest', 'email']).default('newest'),
+        })
+        .default({ limit: 25, order: 'newest' }),
+    )
+    .query(({ ctx, input }) => {
+      let after: SQL | undefined;
+      if (input.cursor !== undefined && input.order === 'newest') {
+        if (!NEWEST_CURSOR.test(input.cursor)) throw new TRPCError({ code: 'BAD_REQUEST', message: BAD_CURSOR });
+        const [ms, id] = input.cursor.split('.') as [string, string];
+        const at = new Date(Number(ms));
+        after = or(lt(users.createdAt, at), and(eq(users.createdAt, at), lt(users.id, id)));
+      } else if (input.cursor !== undefined) {
+        after = gt(users.email, input.cursor);
+      }
+      const matches = input.search ? sql`${users.email} LIKE ${containing(input.search)} ESCAPE '\\'` : undefined;
+      const rows = ctx.db
+        .select(adminUserColumns)
+        .from(users)
+        .where(and(matches, after))
+        .orderBy(...(input.order === 'newest' ? [desc(users.createdAt), desc(users.id)] : [asc(users.email)]))
+        .limit(input.limit + 1)
+        .all();
+      const page = rows.slice(0, input.limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > input.limit && last
+          ? input.order === 'newest'
+            ? `${last.createdAt.getTime()}.${last.id}`
+            : last.email
+          : null;
+      return { users: page, nextCursor };
+    }),
 
   /** Takes effect on the target's next request: tokens with the old role must be refreshed. */
   setRole: permissionProcedure('user:update:any')
-    .input(z.object({ userId: z.string().min(1).max(64), role: z.enum(ROLES) }))
+    .input(z.object({ userId: userIdInput, role: z.enum(ROLES) }))
     .mutation(({ ctx, input }) => {
       const now = ctx.now();
       const previous = ctx.accounts.getUser(input.userId);
       const user = ctx.db.transaction(() => {
-        const [otherAdmins] = ctx.db
-          .select({ n: count() })
-          .from(users)
-          .where(and(eq(users.role, 'admin'), ne(users.id, input.userId)))
-          .all();
-        if (input.role !== 'admin' && otherAdmins?.n === 0) {
+        // A disabled admin cannot act: the last enabled one keeps the role.
+        if (input.role !== 'admin' && otherEnabledAdmins(ctx, input.userId) === 0) {
           throw new TRPCError({ code: 'BAD_REQUEST', message: 'The last admin cannot lose the admin role' });
         }
         return ctx.db
@@ -51,25 +127,100 @@ export const adminRouter = router({
       return { user };
     }),
 
+  /**
+   * Disables an account, or enables it again. Disabling ends every session at once (the
+   * next request with one of its access tokens is refused, and so is its refresh), ends
+   * every e-mailed link, and from then on sign-in is refused exactly like a wrong password.
+   * Nobody can disable themselves or the last enabled admin. Doing what is already done
+   * changes nothing.
+   */
+  setDisabled: permissionProcedure('user:update:any')
+    .input(z.object({ userId: userIdInput, disabled: z.boolean() }))
+    .mutation(({ ctx, input }) => {
+      if (input.disabled && input.userId === ctx.user.id) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: 'You cannot disable your own account' });
+      }
+      const now = ctx.now();
+      const { user, ended, changed } = ctx.db.transaction(
+        () => {
+          const target = ctx.db.select(adminUserColumns).from(users).where(eq(users.id, input.userId)).get();
+          if (!target) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+          if (!!target.disabledAt === input.disabled) return { user: target, ended: [], changed: false };
+          if (input.disabled && target.role === 'admin' && otherEnabledAdmins(ctx, target.id) === 0) {
+            throw new TRPCError({ code: 'BAD_REQUEST', message: 'The last enabled admin cannot be disabled' });
+          }
+          const user = ctx.db
+            .update(users)
+            .set({ disabledAt: input.disabled ? now : null, updatedAt: now })
+            .where(eq(users.id, target.id))
+            .returning(adminUserColumns)
+            .get()!;
+          if (!input.disabled) return { user, ended: [], changed: true };
+          // In the same transaction: no session or link of the account outlives the disabling
+          // (and a sign-in that was checking the password meanwhile gets no session: sessions.ts).
+          ctx.emailTokens.revokeForUser(target.id, now);
+          const ended = ctx.sessions.revokeUserSessions(target.id, 'account_disabled', now);
+          return { user, ended, changed: true };
+        },
+        { behavior: 'immediate' },
+      );
+      if (changed) {
+        auditEndedSessions(ctx, user.id, ended, 'account_disabled', `by admin ${ctx.user.id}`);
+        ctx.audit({
+          type: input.disabled ? 'user_disabled' : 'user_enabled',
+          outcome: 'success',
+          userId: user.id,
+          detail: `by admin ${ctx.user.id}${input.disabled ? `, ${ended.length} session(s) ended` : ''}`,
+        });
+      }
+      return { user, endedSessions: ended.length };
+    }),
+
   /** Ends every session of a user at once (ASVS V7.4.5): a lost laptop, a departing employee. */
   revokeUserSessions: permissionProcedure('user:update:any')
-    .input(z.object({ userId: z.string().min(1).max(64) }))
+    .input(z.object({ userId: userIdInput }))
     .mutation(({ ctx, input }) => {
       if (!ctx.accounts.getUser(input.userId)) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
       const ended = ctx.sessions.revokeUserSessions(input.userId, 'revoked', ctx.now());
-      auditEndedSessions(ctx, input.userId, ended, 'revoked', `by admin ${ctx.user.id}`);
+      const by = `by admin ${ctx.user.id}`;
+      auditEndedSessions(ctx, input.userId, ended, 'revoked', by);
+      // The admin's action is on record even when there was nothing to end.
+      if (ended.length === 0) {
+        ctx.audit({ type: 'session_revoked', outcome: 'success', userId: input.userId, detail: `none live, ${by}` });
+      }
       return { endedSessions: ended.length };
     }),
 
-  /** The security audit log, newest first; pass `nextCursor` back as `before` for the next page. */
+  /**
+   * Sends the user the same password-reset mail as `auth.requestPasswordReset`. Refused for
+   * a disabled account, and when the address had several mails lately (429).
+   */
+  sendPasswordReset: permissionProcedure('user:update:any')
+    .input(z.object({ userId: userIdInput }))
+    .mutation(({ ctx, input }) => sendPasswordResetByAdmin(ctx, input.userId)),
+
+  /**
+   * The security audit log, newest first; pass `nextCursor` back as `before` for the next
+   * page. Filter by `userId` or by the user's current `email` (no such user: no events).
+   * Each event carries its user's current address (`userEmail`), for people to read.
+   */
   auditEvents: permissionProcedure('audit:read:any')
     .input(
       z.object({
         before: z.number().int().positive().optional(),
         limit: z.number().int().min(1).max(200).default(50),
-        userId: z.string().min(1).max(64).optional(),
+        userId: userIdInput.optional(),
+        email: z.string().trim().toLowerCase().min(1).max(254).optional(),
         type: z.enum(AUDIT_EVENT_TYPES).optional(),
       }),
     )
-    .query(({ ctx, input }) => ctx.auditLog.list(input)),
+    .query(({ ctx, input }) => {
+      const { email, ...query } = input;
+      if (email === undefined) return withUserEmails(ctx, ctx.auditLog.list(query));
+      const user = ctx.accounts.findByEmail(email);
+      if (!user || (query.userId !== undefined && query.userId !== user.id)) {
+        return withUserEmails(ctx, { events: [], nextCursor: null });
+      }
+      return withUserEmails(ctx, ctx.auditLog.list({ ...query, userId: user.id }));
+    }),
 });

@@ -1,8 +1,10 @@
 // The example resource: notes that users own, gated by permissions (`note:*` in
 // server/auth/roles.ts). Users see and change their own; a role with `note:*:any` (admin)
 // sees and changes anyone's. Copy it for your first table, or delete it: this file, its
-// line in _app.ts, `notes` in db/schema.ts (then `npm run db:generate`), web/src/pages/
-// NotesPage.tsx and test/server/routers/note.test.ts.
+// line in _app.ts, `notes` in db/schema.ts (then `npm run db:generate`), the `note` entity
+// and grants (permissions.ts, roles.ts), web/src/pages/NotesPage.tsx with its link and
+// route in App.tsx and its block in styles.css, test/server/routers/note.test.ts,
+// test/e2e/notes.spec.ts, and the notes in scripts/seed.ts.
 import { TRPCError } from '@trpc/server';
 import { type SQL, and, desc, eq, lt, or } from 'drizzle-orm';
 import { z } from 'zod';

@@ -88,6 +88,8 @@ test('a user who is not an admin cannot see or call the admin page; once promote
   await signIn(admin, createAccount('admin'));
   await admin.getByRole('link', { name: 'Admin' }).click();
   await admin.getByLabel(`Role of ${userEmail}`).selectOption('admin');
+  await admin.getByRole('button', { name: 'Change role' }).click();
+  await expect(admin.getByText(`${userEmail} is now admin.`)).toBeVisible();
   await expect(admin.getByLabel(`Role of ${userEmail}`)).toHaveValue('admin');
   await adminContext.close();
 

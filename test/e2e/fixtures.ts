@@ -72,6 +72,13 @@ const EXPECTED_NETWORK_ERROR = /^Failed to load resource: the server responded w
  * pages of the default context are watched; call `watch(page)` for other contexts.
  */
 export const test = base.extend<{ watch: (page: Page) => Page }>({
+  // One client address per test (the e2e server trusts one proxy): see serverEnv.TRUST_PROXY.
+  extraHTTPHeaders: async ({ extraHTTPHeaders }, use) => {
+    await use({
+      ...extraHTTPHeaders,
+      'x-forwarded-for': `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:1`,
+    });
+  },
   watch: [
     async ({ context }, use) => {
       const errors: string[] = [];

@@ -4,6 +4,7 @@ import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Switch } from 'wouter';
 import { endSession } from './auth/session.ts';
 import { useMe } from './auth/use-me.ts';
+import { usePermissions } from './auth/use-permissions.ts';
 import { DevBanner } from './components/DevBanner.tsx';
 import { ErrorMessage } from './components/ErrorMessage.tsx';
 import { ReauthDialog } from './components/ReauthDialog.tsx';
@@ -12,6 +13,7 @@ import { AdminPage } from './pages/AdminPage.tsx';
 import { ChangePasswordPage } from './pages/ChangePasswordPage.tsx';
 import { ConfirmEmailPage } from './pages/ConfirmEmailPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
+import { NotesPage } from './pages/NotesPage.tsx';
 import { RequestLinkPage } from './pages/RequestLinkPage.tsx';
 import { SessionsPage } from './pages/SessionsPage.tsx';
 import { SetPasswordPage } from './pages/SetPasswordPage.tsx';
@@ -61,10 +63,14 @@ export function App() {
 
 function SignedIn() {
   const me = useMe();
+  // What the role may do decides which links and routes exist; the server checks every call anyway.
+  const permissions = usePermissions();
   const signOut = useMutation(trpc.auth.logout.mutationOptions({ onSuccess: () => endSession('You signed out.') }));
   if (me.isPending) return <p className="loading">Loading…</p>;
   if (me.isError) return <Redirect to="/sign-in" />;
-  const isAdmin = me.data.role === 'admin';
+  if (permissions.isPending) return <p className="loading">Loading…</p>;
+  const canSeeNotes = permissions.can('note:read');
+  const canAdminister = permissions.can('user:read:any');
   return (
     <>
       <header>
@@ -73,9 +79,10 @@ function SignedIn() {
             tRPC JWT starter
           </Link>
           <Link href="/">Home</Link>
+          {canSeeNotes && <Link href="/notes">Notes</Link>}
           <Link href="/sessions">Sessions</Link>
           <Link href="/account">Account</Link>
-          {isAdmin && <Link href="/admin">Admin</Link>}
+          {canAdminister && <Link href="/admin">Admin</Link>}
         </nav>
         <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
           Sign out
@@ -87,12 +94,17 @@ function SignedIn() {
           <Route path="/">
             <HomePage user={me.data} />
           </Route>
+          {canSeeNotes && (
+            <Route path="/notes">
+              <NotesPage user={me.data} />
+            </Route>
+          )}
           <Route path="/sessions" component={SessionsPage} />
           <Route path="/account">
             <AccountPage user={me.data} />
           </Route>
           <Route path="/password" component={ChangePasswordPage} />
-          {isAdmin && <Route path="/admin" component={AdminPage} />}
+          {canAdminister && <Route path="/admin" component={AdminPage} />}
           <Route>
             <h1>Page not found</h1>
             <p>

@@ -57,14 +57,14 @@ test('session.revokeOthers ends every session but this one', async () => {
   expect(list.map((s) => s.current)).toEqual([true]);
 });
 
-test('admin.listUsers returns public fields only, and only to admins', async () => {
+test('admin.listUsers returns public fields and the account state only, and only to admins', async () => {
   const { client: admin } = await createUser(server, { role: 'admin' });
   const { client: user } = await createUser(server);
   expect((await user.query('admin.listUsers')).status).toBe(403);
-  const res = await admin.query<Record<string, unknown>[]>('admin.listUsers');
+  const res = await admin.query<{ users: Record<string, unknown>[] }>('admin.listUsers');
   expect(res.status).toBe(200);
-  for (const row of res.body.result!.data) {
-    expect(Object.keys(row).sort()).toEqual(['createdAt', 'email', 'id', 'role']);
+  for (const row of res.body.result!.data.users) {
+    expect(Object.keys(row).sort()).toEqual(['createdAt', 'disabledAt', 'email', 'emailVerifiedAt', 'id', 'role']);
   }
 });
 

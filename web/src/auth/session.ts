@@ -27,13 +27,30 @@ async function refreshOnce(since: number): Promise<RefreshOutcome> {
   }
 }
 
+const refreshedListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` after each refresh that succeeded (this tab's, or another tab's it reused),
+ * before the refused calls are retried: the new access token carries the role as it is now.
+ * Returns a function that removes it.
+ */
+export function onSessionRefreshed(listener: () => void): () => void {
+  refreshedListeners.add(listener);
+  return () => refreshedListeners.delete(listener);
+}
+
 /** One refresh at a time per tab (single flight) and across tabs (Web Locks). */
 export function refreshSession(since: number): Promise<RefreshOutcome> {
   const locked = async (): Promise<RefreshOutcome> =>
     navigator.locks ? await navigator.locks.request('auth:refresh', () => refreshOnce(since)) : refreshOnce(since);
-  inFlight ??= locked().finally(() => {
-    inFlight = null;
-  });
+  inFlight ??= locked()
+    .then((outcome) => {
+      if (outcome === 'refreshed') refreshedListeners.forEach((listener) => listener());
+      return outcome;
+    })
+    .finally(() => {
+      inFlight = null;
+    });
   return inFlight;
 }
 
