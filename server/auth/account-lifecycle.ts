@@ -3,7 +3,7 @@
 // designs: hashed single-use links, answers that never say whether an address has an
 // account, every session ended on reset. Routers call these; edit the rules here.
 import { TRPCError } from '@trpc/server';
-import { and, eq } from 'drizzle-orm';
+import { and, count, eq, isNull, ne } from 'drizzle-orm';
 import { auditEvents, users } from '../../db/schema.ts';
 import type { Context } from '../context.ts';
 import { enqueueMail } from '../mail/outbox.ts';
@@ -88,8 +88,8 @@ export async function completeSignUp(ctx: Context, token: string, password: stri
 /**
  * `auth.requestPasswordReset`: a link for a known address; the same answer for any address.
  *
- * A disabled account gets no mail (and no link): the caller hears the same answer as for
- * any address, and the attempt is audited. A reset must not be a way around the disabling,
+ * A disabled account gets no link, only a notice that it is disabled: the caller hears the
+ * same answer as for any address, after the same work, and the attempt is audited. A reset must not be a way around the disabling,
  * and the link could not sign in anyway; an admin re-enables the account first, then sends
  * a reset (admin.sendPasswordReset) if one is needed.
  */
@@ -100,7 +100,17 @@ export async function requestPasswordReset(ctx: Context, email: string) {
   const account = ctx.accounts.findByEmail(email);
   const isDisabled = !!account?.disabledAt;
   ctx.db.transaction(() => {
-    if (!mayMail || isDisabled) return;
+    if (!mayMail) return;
+    if (isDisabled) {
+      // The same work as for the others (a mail in a transaction), and no link: the owner
+      // learns why no reset came, and the answer and its timing say nothing.
+      enqueueMail(
+        ctx.db,
+        { kind: 'password_reset_disabled', data: {}, to: email, userId: account!.id },
+        { now, expiresAt: noticeExpiry(now) },
+      );
+      return;
+    }
     if (!account) {
       // The same kind of work as for an account (a mail in a transaction), and a useful hint.
       const data = { signUpUrl: `${ctx.config.appOrigin}/register` };
@@ -116,7 +126,7 @@ export async function requestPasswordReset(ctx: Context, email: string) {
   ctx.mail.wake();
   const detail =
     `${account ? 'address has an account' : 'no account'}` +
-    `${isDisabled ? ', account disabled: nothing sent' : mayMail ? '' : ', mail suppressed (limit)'}`;
+    `${!mayMail ? ', mail suppressed (limit)' : isDisabled ? ', account disabled: notice, no link' : ''}`;
   ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account?.id ?? null, detail });
 }
 
@@ -308,6 +318,20 @@ export function deleteAccount(ctx: Context & { user: { id: string } }) {
   const account = ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
   ctx.db.transaction(() => {
+    // The same rule as for a role change or disabling: the app always keeps an admin.
+    if (account.role === 'admin') {
+      const [others] = ctx.db
+        .select({ n: count() })
+        .from(users)
+        .where(and(eq(users.role, 'admin'), ne(users.id, account.id), isNull(users.disabledAt)))
+        .all();
+      if (!others?.n) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: 'The last admin cannot delete their account: make another user an admin first',
+        });
+      }
+    }
     ctx.sessions.revokeUserSessions(account.id, 'account_deleted', now);
     const scrubbed = { ip: null, userAgent: null, detail: null };
     ctx.db.update(auditEvents).set(scrubbed).where(eq(auditEvents.userId, account.id)).run();

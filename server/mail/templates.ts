@@ -14,6 +14,8 @@ export interface MailData {
   password_reset: { link: string };
   /** To an address with no account, when someone asks to reset its password. */
   password_reset_no_account: { signUpUrl: string };
+  /** A reset asked for a disabled account: no link, only why. */
+  password_reset_disabled: Record<string, never>;
   /** To the NEW address: the link confirms it. */
   email_change: { link: string; newEmail: string };
   /** To the OLD address, when a change is requested. */
@@ -95,6 +97,13 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
       `Someone (we hope you) asked to reset the password of a ${APP_NAME} account with this address, ` +
         'but no account uses it. Perhaps you signed up with another address?',
       { href: signUpUrl, label: 'Create an account' },
+      IGNORE,
+    ]),
+
+  password_reset_disabled: () =>
+    compose('Password reset requested', [
+      `Someone (we hope you) asked to reset the password of your ${APP_NAME} account, but an ` +
+        'administrator has disabled it, so no reset link was sent. Ask them to enable it again.',
       IGNORE,
     ]),
 

@@ -77,6 +77,10 @@ export const adminRouter = router({
         const at = new Date(Number(ms));
         after = or(lt(users.createdAt, at), and(eq(users.createdAt, at), lt(users.id, id)));
       } else if (input.cursor !== undefined) {
+        // By e-mail, the cursor is the last address of the previous page: one with an `@`.
+        if (!input.cursor.includes('@')) {
+          throw new TRPCError({ code: 'BAD_REQUEST', message: BAD_CURSOR });
+        }
         after = gt(users.email, input.cursor);
       }
       const matches = input.search ? sql`${users.email} LIKE ${containing(input.search)} ESCAPE '\\'` : undefined;

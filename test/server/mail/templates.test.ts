@@ -16,6 +16,7 @@ const examples: { [K in MailKind]: MailData[K] } = {
   account_exists: { signInUrl: hostileLink, resetUrl: `${hostileLink}2` },
   password_reset: { link: hostileLink },
   password_reset_no_account: { signUpUrl: hostileLink },
+  password_reset_disabled: {},
   email_change: { link: hostileLink, newEmail: `${HOSTILE}@example.com` },
   email_change_notice: { newEmail: `${HOSTILE}@example.com` },
   email_changed: {},

@@ -247,7 +247,7 @@ test('a sign-in whose password check was under way when the account was disabled
   expect(live.every((s) => s.revokedAt !== null)).toBe(true);
 });
 
-test('disabling ends outstanding e-mailed links, and a disabled account is sent no reset mail (same answer)', async () => {
+test('disabling ends outstanding e-mailed links, and a disabled account is sent no reset link, only a notice (same answer)', async () => {
   const server = await start();
   const admin = await createUser(server, { role: 'admin' });
   const target = await createUser(server);
@@ -264,9 +264,13 @@ test('disabling ends outstanding e-mailed links, and a disabled account is sent 
   expect(known.status).toBe(200);
   expect(known.body).toEqual(unknown.body);
   expect(comparable(known.headers)).toEqual(comparable(unknown.headers));
-  expect(await mailsTo(server, target.email)).toHaveLength(1); // only the first, from before
+  // The first mail (before disabling) had a link; the second says why there is none.
+  const mails = await mailsTo(server, target.email);
+  expect(mails).toHaveLength(2);
+  expect(mails[1]?.text).toContain('an administrator has disabled it, so no reset link was sent');
+  expect(mails[1]?.link).toBeNull();
   expect(auditRows(server, target.user.id, 'password_reset_requested').at(-1)?.detail).toBe(
-    'address has an account, account disabled: nothing sent',
+    'address has an account, account disabled: notice, no link',
   );
 });
 
@@ -443,4 +447,20 @@ test('a plain user gets 403 insufficient_permission on every admin procedure, an
   expect((await admin.client.query('user.me')).body.result?.data).toMatchObject({ role: 'admin' });
   expect(server.db.select().from(users).where(eq(users.id, admin.user.id)).get()?.disabledAt).toBeNull();
   expect(await mailsTo(server, admin.email)).toEqual([]);
+});
+
+test('the last enabled admin cannot delete their own account; with another admin, they can', async () => {
+  const server = await start();
+  const only = await createUser(server, { role: 'admin' });
+  await only.client.mutate('auth.reauthenticate', { password: PASSWORD });
+  const refused = await only.client.mutate('account.delete');
+  expect(refused.status).toBe(400);
+  expect(refused.body.error?.message).toBe(
+    'The last admin cannot delete their account: make another user an admin first',
+  );
+  expect((await only.client.query('user.me')).status).toBe(200);
+
+  await createUser(server, { role: 'admin' });
+  expect((await only.client.mutate('account.delete')).status).toBe(200);
+  expect(server.db.select().from(users).where(eq(users.id, only.user.id)).all()).toEqual([]);
 });
