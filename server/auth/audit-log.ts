@@ -1,7 +1,7 @@
 // The security audit log: one row per security-relevant event (rate-limit hits are
 // counted per address instead). Edit AUDIT_EVENT_TYPES in db/schema.ts to record more;
 // never put a password, token or hash in `detail`.
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.ts';
 import { AUDIT_EVENT_TYPES, auditEvents } from '../../db/schema.ts';
@@ -73,14 +73,23 @@ export function createAuditLog(db: Db, { maxSources = 10_000 } = {}) {
     flush: () => windows.clear(),
 
     /** A page of events, newest first, optionally for one user or of one type. */
-    list(query: { before?: number; limit: number; userId?: string; type?: AuditEventType }) {
+    /**
+     * `email`: also the failed sign-ins at that address, which name it (`email=…`) rather
+     * than a user; with `userId` too, that user's events and those.
+     */
+    list(query: { before?: number; limit: number; userId?: string; email?: string; type?: AuditEventType }) {
+      const byUser = query.userId === undefined ? undefined : eq(auditEvents.userId, query.userId);
+      const atAddress =
+        query.email === undefined
+          ? undefined
+          : and(isNull(auditEvents.userId), eq(auditEvents.detail, `email=${query.email}`));
       const events = db
         .select()
         .from(auditEvents)
         .where(
           and(
             query.before === undefined ? undefined : lt(auditEvents.id, query.before),
-            query.userId === undefined ? undefined : eq(auditEvents.userId, query.userId),
+            byUser && atAddress ? or(byUser, atAddress) : (byUser ?? atAddress),
             query.type === undefined ? undefined : eq(auditEvents.type, query.type),
           ),
         )

@@ -205,7 +205,8 @@ export const adminRouter = router({
 
   /**
    * The security audit log, newest first; pass `nextCursor` back as `before` for the next
-   * page. Filter by `userId` or by the user's current `email` (no such user: no events).
+   * page. Filter by `userId`, or by `email`: that address's user's events and the failed
+   * sign-ins at the address (with no such user, only those).
    * Each event carries its user's current address (`userEmail`), for people to read.
    */
   auditEvents: permissionProcedure('audit:read:any')
@@ -222,9 +223,9 @@ export const adminRouter = router({
       const { email, ...query } = input;
       if (email === undefined) return withUserEmails(ctx, ctx.auditLog.list(query));
       const user = ctx.accounts.findByEmail(email);
-      if (!user || (query.userId !== undefined && query.userId !== user.id)) {
+      if (query.userId !== undefined && query.userId !== user?.id) {
         return withUserEmails(ctx, { events: [], nextCursor: null });
       }
-      return withUserEmails(ctx, ctx.auditLog.list({ ...query, userId: user.id }));
+      return withUserEmails(ctx, ctx.auditLog.list({ ...query, userId: user?.id, email }));
     }),
 });

@@ -369,6 +369,7 @@ test("disabling, enabling and ending sessions are audited with the admin's id, a
   expect(byEmail.body.result!.data.events.map((e) => [e.type, e.userId, e.userEmail])).toEqual([
     ['user_disabled', target.user.id, target.email],
   ]);
+  // An address nobody uses and nobody tried: nothing.
   const nobody = await admin.client.query<Page>('admin.auditEvents', { email: `nobody-${tag()}@example.com` });
   expect(nobody.body.result!.data).toEqual({ events: [], nextCursor: null });
   const mismatch = await admin.client.query<Page>('admin.auditEvents', {
@@ -376,6 +377,23 @@ test("disabling, enabling and ending sessions are audited with the admin's id, a
     userId: admin.user.id,
   });
   expect(mismatch.body.result!.data.events).toEqual([]);
+});
+
+test('filtering the audit log by e-mail shows the failed sign-ins at that address, known or not', async () => {
+  const server = await start();
+  const admin = await createUser(server, { role: 'admin' });
+  const target = await createUser(server);
+  const stranger = `nobody-${tag()}@example.com`;
+  await signIn(server, target.email, 'a wrong guess');
+  await signIn(server, stranger, 'a wrong guess');
+  type Page = { events: { type: string; outcome: string; userId: string | null }[] };
+  const known = await admin.client.query<Page>('admin.auditEvents', { email: target.email, type: 'login' });
+  expect(known.body.result!.data.events.map((e) => [e.outcome, e.userId])).toEqual([
+    ['failure', null],
+    ['success', target.user.id],
+  ]);
+  const unknown = await admin.client.query<Page>('admin.auditEvents', { email: stranger });
+  expect(unknown.body.result!.data.events.map((e) => [e.type, e.outcome])).toEqual([['login', 'failure']]);
 });
 
 // ---------------------------------------------------------------- password reset
