@@ -5,7 +5,7 @@ import { defineConfig } from 'drizzle-kit';
 export default defineConfig({
   dialect: 'sqlite',
   schema: './db/schema.ts',
-  out: './db/migrations',
+  out: './db/migrations/sqlite',
   strict: true,
   verbose: true,
 });

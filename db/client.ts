@@ -1,37 +1,83 @@
-// Opens the SQLite database with the pragmas the auth flow relies on. Edit it to
-// tune SQLite (the pragmas below are the ones that matter for a web server).
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import * as schema from './schema.ts';
+// Opens the database DATABASE_URL names: SQLite (a file path, `file:…` or `:memory:`,
+// the default) or PostgreSQL (`postgres://…`). The app's queries are written once, against
+// the Db type below; db/sqlite.ts and db/postgres.ts make each engine answer them with the
+// same guarantees, transactions included. To keep one engine only, see the README.
+import { type Column, type SQL, sql } from 'drizzle-orm';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import { openPostgres } from './postgres.ts';
+import type * as schema from './schema.ts';
+import { openSqlite } from './sqlite.ts';
 
-export type Db = ReturnType<typeof openDatabase>;
+export type Dialect = 'sqlite' | 'postgres';
+
+/** The tables, by the names queries use; each engine has its own twin of every one. */
+export type Tables = Pick<
+  typeof schema,
+  'users' | 'sessions' | 'refreshTokens' | 'auditEvents' | 'emailTokens' | 'outbox' | 'devMailbox' | 'notes'
+>;
 
 /**
- * Opens (and creates, with its folder) the database at `path`; `:memory:` works for tests.
- * What it creates only its owner can read: folders 0700, the file 0600.
+ * The query builder, typed as SQLite's asynchronous one. PostgreSQL's has the same methods
+ * for everything the app does; what differs is kept out of the shared code:
+ * - results are awaited (or `.execute()`d) and never read with SQLite's `.get()`, `.all()`
+ *   or `.run()` (test/db/portable-queries.test.ts checks);
+ * - comparisons go through drizzle's operators, so dates are converted per column;
+ * - raw SQL is only what both engines read alike.
+ */
+type QueryBuilder = Omit<BaseSQLiteDatabase<'async', unknown, Tables>, 'transaction' | 'batch'>;
+
+export type Db = QueryBuilder & {
+  /** Which engine answers (`dialect` is drizzle's own property). */
+  readonly engine: Dialect;
+  readonly tables: Tables;
+  /**
+   * Runs `fn` in one transaction, committed if it resolves and rolled back if it throws.
+   * Every query made through this db while `fn` runs is part of it (no `tx` to pass on),
+   * and the engines agree on what it guarantees: on SQLite the transaction holds the only
+   * write lock (BEGIN IMMEDIATE) and other queries of this process wait for it; on
+   * PostgreSQL it is SERIALIZABLE and run again when the server aborts it for a conflict.
+   * So `fn` may run more than once: keep side effects other than queries idempotent, and
+   * await nothing slow (hashing, mail, the network) inside it. Nested calls are savepoints.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** One round trip to the engine (readiness checks). */
+  ping(): Promise<void>;
+  /** Applies pending migrations (from the engine's folder, see migrate.ts); returns how many. */
+  migrate(migrationsFolder?: string): Promise<number>;
+  close(): Promise<void>;
+};
+
+export class DatabaseUrlError extends Error {}
+
+/** Which engine a DATABASE_URL names. */
+export function dialectOf(url: string): Dialect {
+  if (/^postgres(ql)?:\/\//i.test(url)) return 'postgres';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new DatabaseUrlError(
+      `DATABASE_URL must be a SQLite file path (data/app.db) or a postgres:// URL, not ${url.split(':')[0]}://…`,
+    );
+  }
+  return 'sqlite';
+}
+
+/**
+ * Opens (and, for SQLite, creates) the database `url` names.
  *
  * @example
- * const db = openDatabase('data/app.db')
- * db.$client.close()
+ * const db = await openDatabase('data/app.db')   // or 'postgres://app@127.0.0.1/app'
+ * await db.migrate()
+ * await db.close()
  */
-export function openDatabase(path: string) {
-  const isFile = path !== ':memory:' && !path.startsWith('file::memory:');
-  if (isFile) {
-    // It holds password and refresh-token hashes. The modes apply only to what is created
-    // here: a folder that exists (the project root, say) keeps the mode its owner chose.
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // SQLite gives the -wal, -shm and -journal files the database file's mode.
-    closeSync(openSync(path, 'a', 0o600));
-  }
-  const sqlite = new Database(path);
-  // WAL lets readers run while a refresh rotation writes; NORMAL is durable in WAL
-  // mode except for the last transactions before a power loss (never corruption).
-  if (isFile) sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  // Wait for a competing writer (a script, a second process) instead of failing with SQLITE_BUSY.
-  sqlite.pragma('busy_timeout = 5000');
-  return drizzle(sqlite, { schema });
+export async function openDatabase(url: string): Promise<Db> {
+  if (dialectOf(url) === 'postgres') return openPostgres(url);
+  return openSqlite(url.replace(/^file:/, ''));
 }
+
+/**
+ * A prepared query's placeholder that `column` converts, as it converts a value (a Date
+ * becomes what each engine stores). Comparisons need it: drizzle converts a bare placeholder
+ * only in `values()`, and `set()` and `where()` take it inside sql`…`, unconverted.
+ *
+ * @example db.select().from(sessions).where(gt(sessions.expiresAt, placeholderFor(sessions.expiresAt, 'now'))).prepare()
+ */
+export const placeholderFor = (column: Column, name: string): SQL => sql`${sql.param(sql.placeholder(name), column)}`;

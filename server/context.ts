@@ -27,9 +27,9 @@ export interface ServerDeps {
 }
 
 /** Everything built once per process. Loads the recent revocations from the database. */
-export function createServices(deps: ServerDeps) {
+export async function createServices(deps: ServerDeps) {
   const revocations = createRevocations(deps.config.jwt.accessTokenTtl);
-  revocations.load(deps.db, deps.now());
+  await revocations.load(deps.db, deps.now());
   const passwords = createPasswordHasher(deps.config.passwords);
   const sessions = createSessionStore(deps.db, deps.config.jwt, revocations);
   const auditLog = createAuditLog(deps.db);
@@ -48,7 +48,7 @@ export function createServices(deps: ServerDeps) {
     mail: createMailer({ ...deps, auditLog }),
   };
 }
-export type Services = ReturnType<typeof createServices>;
+export type Services = Awaited<ReturnType<typeof createServices>>;
 
 export interface RequestScope {
   ip: string;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../db/client.ts';
+import { DatabaseUrlError, openDatabase } from '../db/client.ts';
 import { MigrationError, migrateDatabase } from '../db/migrate.ts';
 import { createApp } from './app.ts';
 import { createServices } from './context.ts';
@@ -15,39 +15,46 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Runs a boot step; a known failure stops the process with its message, not a stack trace. */
-function orExit<T>(step: () => T): T {
+async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
   try {
-    return step();
+    return await step();
   } catch (error) {
-    if (!(error instanceof ConfigError || error instanceof MigrationError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof MigrationError || error instanceof DatabaseUrlError)) {
+      throw error;
+    }
     process.stderr.write(`Refusing to start. ${error.message}\n`);
     process.exit(1);
   }
 }
 
-const config = orExit(() => loadConfig());
+const config = await orExit(() => loadConfig());
 const logger = createLogger(config.logLevel);
-const db = openDatabase(config.databaseUrl);
-const applied = orExit(() => migrateDatabase(db));
-if (applied > 0) logger.info(`Applied ${applied} database migration(s)`);
+const db = await orExit(() => openDatabase(config.databaseUrl));
+const applied = await orExit(() => migrateDatabase(db));
+if (applied > 0) logger.info(`Applied ${applied} database migration(s) (${db.engine})`);
 
 // `npm run build` writes the SPA to dist/public, beside the compiled server (dist/server);
 // running from source there is none, and Vite serves the SPA.
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
-const services = createServices({ db, config, logger, now: () => new Date() });
+const services = await createServices({ db, config, logger, now: () => new Date() });
 const server = createApp(services, { publicDir: existsSync(publicDir) ? publicDir : undefined });
 
 // Ended sessions keep their refresh-token chains until nothing can replay them; the
 // audit log keeps AUDIT_RETENTION_DAYS.
-const prune = () => {
+const prune = async () => {
   const now = new Date();
-  const ended = services.sessions.prune(now);
-  const links = services.emailTokens.prune(now);
-  const events = services.auditLog.prune(now, config.auditRetentionDays);
-  logger.debug(`Pruned ${ended} ended session(s), ${links} expired link(s) and ${events} audit event(s)`);
+  try {
+    const ended = await services.sessions.prune(now);
+    const links = await services.emailTokens.prune(now);
+    const events = await services.auditLog.prune(now, config.auditRetentionDays);
+    logger.debug(`Pruned ${ended} ended session(s), ${links} expired link(s) and ${events} audit event(s)`);
+  } catch (error) {
+    // The database is away (a PostgreSQL restart): the next round prunes what this one missed.
+    logger.error('Pruning failed', { message: (error as Error).message });
+  }
 };
-prune();
-setInterval(prune, PRUNE_INTERVAL_MS).unref();
+await prune();
+setInterval(() => void prune(), PRUNE_INTERVAL_MS).unref();
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
   process.exit(1);
@@ -63,14 +70,17 @@ server.listen(config.port, config.host, () => {
 function shutdown(signal: string) {
   logger.info(`${signal} received: finishing in-flight requests`);
   const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-  server.close(async () => {
+  server.close(() => {
     clearTimeout(force);
-    await services.mail.stop();
-    // Rate-limit hits are counted in memory and written in batches: write what is pending.
-    services.auditLog.flush();
-    db.$client.close();
-    logger.info('Server stopped');
-    process.exit(0);
+    void (async () => {
+      await services.mail.stop();
+      // Rate-limit hits are counted in memory and written in batches: write what is pending.
+      await services.auditLog.flush();
+      await db.close();
+      logger.info('Server stopped');
+    })()
+      .catch((error: unknown) => logger.error('Shutdown failed', { message: (error as Error).message }))
+      .finally(() => process.exit(0));
   });
   // Keep-alive connections with no request in flight would hold close() open.
   server.closeIdleConnections();

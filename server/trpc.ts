@@ -53,7 +53,7 @@ const base = t.procedure.use(emptyBodyIsNoInput).use(async ({ ctx, path, next })
   if (result.ok) return result;
   const { cause } = result.error;
   if (cause instanceof RateLimitError) {
-    ctx.audit({ type: 'rate_limited', outcome: 'failure', detail: path });
+    await ctx.audit({ type: 'rate_limited', outcome: 'failure', detail: path });
     throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
   }
   if (cause instanceof HasherBusyError) {
@@ -86,8 +86,8 @@ export const protectedProcedure = base.meta({ access: 'signed-in' }).use(signedI
  * @example
  * delete: recentAuthProcedure.mutation(({ ctx }) => deleteAccount(ctx))
  */
-export const recentAuthProcedure = protectedProcedure.meta({ access: 'recent-auth' }).use(({ ctx, next }) => {
-  requireRecentAuth(ctx);
+export const recentAuthProcedure = protectedProcedure.meta({ access: 'recent-auth' }).use(async ({ ctx, next }) => {
+  await requireRecentAuth(ctx);
   return next();
 });
 
@@ -95,9 +95,9 @@ export const recentAuthProcedure = protectedProcedure.meta({ access: 'recent-aut
  * The recent-auth check, for a procedure that needs it only for some inputs (ending another
  * session, but not one's own). Throws the same 401 `reauth_required` as recentAuthProcedure.
  */
-export function requireRecentAuth(ctx: Context & { user: { sessionId: string } }) {
+export async function requireRecentAuth(ctx: Context & { user: { sessionId: string } }) {
   const window = ctx.config.reauthWindow;
-  if (!ctx.sessions.isRecentlyAuthenticated(ctx.user.sessionId, ctx.now(), window)) {
+  if (!(await ctx.sessions.isRecentlyAuthenticated(ctx.user.sessionId, ctx.now(), window))) {
     throw toTRPCError(
       new AuthError('reauth_required', 'password proof older than REAUTH_WINDOW', undefined, { max_age: window }),
     );

@@ -4,10 +4,10 @@
 // account, every session ended on reset. Routers call these; edit the rules here.
 import { TRPCError } from '@trpc/server';
 import { and, count, eq, isNull, ne } from 'drizzle-orm';
-import { auditEvents, users } from '../../db/schema.ts';
 import type { Context } from '../context.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { insertVerifiedUser, type PublicUser } from './accounts.ts';
+import type { AuditEvent } from './audit-log.ts';
 import type { EmailTokenPurpose } from './email-tokens.ts';
 import { CredentialsChangedError } from './sessions.ts';
 import { type NativeTokens, auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
@@ -42,23 +42,23 @@ export async function requestSignUp(ctx: Context, email: string) {
   await ctx.limits.mailPerIp.consume(ctx.ip);
   const now = ctx.now();
   const mayMail = await ctx.limits.mayMail(email);
-  const existing = ctx.accounts.findByEmail(email);
-  ctx.db.transaction(() => {
+  const existing = await ctx.accounts.findByEmail(email);
+  await ctx.db.transaction(async () => {
     if (!mayMail) return;
     if (existing) {
       const data = {
         signInUrl: `${ctx.config.appOrigin}/sign-in`,
         resetUrl: `${ctx.config.appOrigin}/forgot-password`,
       };
-      enqueueMail(
+      await enqueueMail(
         ctx.db,
         { kind: 'account_exists', data, to: email, userId: existing.id },
         { now, expiresAt: noticeExpiry(now) },
       );
       return;
     }
-    const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'sign_up', email, userId: null }, now);
-    enqueueMail(
+    const { token, expiresAt } = await ctx.emailTokens.issue({ purpose: 'sign_up', email, userId: null }, now);
+    await enqueueMail(
       ctx.db,
       { kind: 'sign_up', data: { link: linkTo(ctx, 'sign_up', token) }, to: email, userId: null },
       { now, expiresAt },
@@ -66,22 +66,22 @@ export async function requestSignUp(ctx: Context, email: string) {
   });
   ctx.mail.wake();
   const detail = `${existing ? 'address has an account' : 'new address'}${mayMail ? '' : ', mail suppressed (limit)'}`;
-  ctx.audit({ type: 'sign_up_requested', outcome: 'success', userId: existing?.id ?? null, detail });
+  await ctx.audit({ type: 'sign_up_requested', outcome: 'success', userId: existing?.id ?? null, detail });
 }
 
 /** `auth.completeRegistration`: the sign-up link plus a password make a verified account, signed in. */
 export async function completeSignUp(ctx: Context, token: string, password: string): Promise<SignedIn> {
   await ctx.limits.linkPerIp.consume(ctx.ip);
   const passwordHash = await ctx.passwords.hash(password);
-  const user = ctx.db.transaction(() => {
-    const link = consumeLink(ctx, token, 'sign_up');
+  const user = await linkTransaction(ctx, async () => {
+    const link = await consumeLink(ctx, token, 'sign_up');
     // Another link for the same address was used first: refused (rolled back, but useless).
-    const created = insertVerifiedUser(ctx.db, { email: link.email, passwordHash }, ctx.now());
+    const created = await insertVerifiedUser(ctx.db, { email: link.email, passwordHash }, ctx.now());
     if (!created) throw invalidLink();
     return created;
   });
   const { sessionId, tokens } = await startSessionOrAskToSignIn(ctx, user, passwordHash);
-  ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
+  await ctx.audit({ type: 'sign_up', outcome: 'success', userId: user.id, sessionId });
   return { user, tokens };
 }
 
@@ -97,14 +97,14 @@ export async function requestPasswordReset(ctx: Context, email: string) {
   await ctx.limits.mailPerIp.consume(ctx.ip);
   const now = ctx.now();
   const mayMail = await ctx.limits.mayMail(email);
-  const account = ctx.accounts.findByEmail(email);
+  const account = await ctx.accounts.findByEmail(email);
   const isDisabled = !!account?.disabledAt;
-  ctx.db.transaction(() => {
+  await ctx.db.transaction(async () => {
     if (!mayMail) return;
     if (isDisabled) {
       // The same work as for the others (a mail in a transaction), and no link: the owner
       // learns why no reset came, and the answer and its timing say nothing.
-      enqueueMail(
+      await enqueueMail(
         ctx.db,
         { kind: 'password_reset_disabled', data: {}, to: email, userId: account!.id },
         { now, expiresAt: noticeExpiry(now) },
@@ -114,20 +114,20 @@ export async function requestPasswordReset(ctx: Context, email: string) {
     if (!account) {
       // The same kind of work as for an account (a mail in a transaction), and a useful hint.
       const data = { signUpUrl: `${ctx.config.appOrigin}/register` };
-      enqueueMail(
+      await enqueueMail(
         ctx.db,
         { kind: 'password_reset_no_account', data, to: email },
         { now, expiresAt: noticeExpiry(now) },
       );
       return;
     }
-    enqueuePasswordReset(ctx, account, now);
+    await enqueuePasswordReset(ctx, account, now);
   });
   ctx.mail.wake();
   const detail =
     `${account ? 'address has an account' : 'no account'}` +
     `${!mayMail ? ', mail suppressed (limit)' : isDisabled ? ', account disabled: notice, no link' : ''}`;
-  ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account?.id ?? null, detail });
+  await ctx.audit({ type: 'password_reset_requested', outcome: 'success', userId: account?.id ?? null, detail });
 }
 
 /**
@@ -137,11 +137,11 @@ export async function requestPasswordReset(ctx: Context, email: string) {
  * account is refused: re-enable it first (see requestPasswordReset).
  */
 export async function sendPasswordResetByAdmin(ctx: Context & { user: { id: string } }, userId: string) {
-  const account = ctx.db
+  const { users } = ctx.db.tables;
+  const [account] = await ctx.db
     .select({ id: users.id, email: users.email, disabledAt: users.disabledAt })
     .from(users)
-    .where(eq(users.id, userId))
-    .get();
+    .where(eq(users.id, userId));
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
   if (account.disabledAt) {
     throw new TRPCError({
@@ -151,25 +151,25 @@ export async function sendPasswordResetByAdmin(ctx: Context & { user: { id: stri
   }
   const event = { type: 'password_reset_requested', userId: account.id } as const;
   if (!(await ctx.limits.mayMail(account.email))) {
-    ctx.audit({ ...event, outcome: 'failure', detail: `by admin ${ctx.user.id}: mail suppressed (limit)` });
+    await ctx.audit({ ...event, outcome: 'failure', detail: `by admin ${ctx.user.id}: mail suppressed (limit)` });
     throw new TRPCError({
       code: 'TOO_MANY_REQUESTS',
       message: 'Several mails went to this address recently; try again in a few minutes',
     });
   }
   const now = ctx.now();
-  ctx.db.transaction(() => enqueuePasswordReset(ctx, account, now));
+  await ctx.db.transaction(async () => enqueuePasswordReset(ctx, account, now));
   ctx.mail.wake();
-  ctx.audit({ ...event, outcome: 'success', detail: `sent by admin ${ctx.user.id}` });
+  await ctx.audit({ ...event, outcome: 'success', detail: `sent by admin ${ctx.user.id}` });
   return { email: account.email };
 }
 
 /** A reset link for `account`, and its mail, inside the caller's transaction. A new link kills the previous one. */
-function enqueuePasswordReset(ctx: Context, account: { id: string; email: string }, now: Date) {
+async function enqueuePasswordReset(ctx: Context, account: { id: string; email: string }, now: Date) {
   const { email, id: userId } = account;
-  const { token, expiresAt } = ctx.emailTokens.issue({ purpose: 'password_reset', email, userId }, now);
+  const { token, expiresAt } = await ctx.emailTokens.issue({ purpose: 'password_reset', email, userId }, now);
   const data = { link: linkTo(ctx, 'password_reset', token) };
-  enqueueMail(ctx.db, { kind: 'password_reset', data, to: email, userId }, { now, expiresAt });
+  await enqueueMail(ctx.db, { kind: 'password_reset', data, to: email, userId }, { now, expiresAt });
 }
 
 /**
@@ -180,10 +180,11 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
   await ctx.limits.linkPerIp.consume(ctx.ip);
   const passwordHash = await ctx.passwords.hash(newPassword);
   const now = ctx.now();
-  const { user, ended } = ctx.db.transaction(() => {
-    const link = consumeLink(ctx, token, 'password_reset');
+  const { user, ended } = await linkTransaction(ctx, async () => {
+    const { users } = ctx.db.tables;
+    const link = await consumeLink(ctx, token, 'password_reset');
     const userId = link.userId!;
-    const user = ctx.db
+    const [user] = await ctx.db
       .update(users)
       .set({ passwordHash, updatedAt: now })
       .where(eq(users.id, userId))
@@ -193,19 +194,18 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
         role: users.role,
         emailVerifiedAt: users.emailVerifiedAt,
         disabledAt: users.disabledAt,
-      })
-      .get();
+      });
     // Disabling ends every link, so only a race gets here: refused, and rolled back.
     if (!user || user.disabledAt) throw invalidLink();
     // Opening a link sent to the address proves the address.
-    if (!user.emailVerifiedAt) ctx.db.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, userId)).run();
-    ctx.emailTokens.revokeForUser(userId, now);
-    const ended = ctx.sessions.revokeUserSessions(userId, 'password_changed', now);
+    if (!user.emailVerifiedAt) await ctx.db.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, userId));
+    await ctx.emailTokens.revokeForUser(userId, now);
+    const ended = await ctx.sessions.revokeUserSessions(userId, 'password_changed', now);
     return { user: { id: user.id, email: user.email, role: user.role }, ended };
   });
-  auditEndedSessions(ctx, user.id, ended, 'password_changed');
+  await auditEndedSessions(ctx, user.id, ended, 'password_changed');
   const { sessionId, tokens } = await startSessionOrAskToSignIn(ctx, user, passwordHash);
-  ctx.audit({
+  await ctx.audit({
     type: 'password_reset',
     outcome: 'success',
     userId: user.id,
@@ -219,14 +219,15 @@ export async function resetPassword(ctx: Context, token: string, newPassword: st
  * `auth.changePassword` after the current password was checked: the new hash, other
  * sessions and outstanding links end in one transaction.
  */
-export function setNewPassword(ctx: Context & { user: { id: string; sessionId: string } }, passwordHash: string) {
+export async function setNewPassword(ctx: Context & { user: { id: string; sessionId: string } }, passwordHash: string) {
   const now = ctx.now();
-  const ended = ctx.db.transaction(() => {
-    ctx.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, ctx.user.id)).run();
-    ctx.emailTokens.revokeForUser(ctx.user.id, now);
-    return ctx.sessions.revokeUserSessions(ctx.user.id, 'password_changed', now, ctx.user.sessionId);
+  const { users } = ctx.db.tables;
+  const ended = await ctx.db.transaction(async () => {
+    await ctx.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, ctx.user.id));
+    await ctx.emailTokens.revokeForUser(ctx.user.id, now);
+    return await ctx.sessions.revokeUserSessions(ctx.user.id, 'password_changed', now, ctx.user.sessionId);
   });
-  auditEndedSessions(ctx, ctx.user.id, ended, 'password_changed');
+  await auditEndedSessions(ctx, ctx.user.id, ended, 'password_changed');
   return ended;
 }
 
@@ -237,26 +238,26 @@ export function setNewPassword(ctx: Context & { user: { id: string; sessionId: s
  */
 export async function requestEmailChange(ctx: Context & { user: { id: string } }, newEmail: string) {
   await ctx.limits.mailPerIp.consume(ctx.ip);
-  const account = ctx.accounts.getUser(ctx.user.id);
+  const account = await ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
   if (account.email === newEmail) throw new TRPCError({ code: 'BAD_REQUEST', message: 'That is already your address' });
   const now = ctx.now();
   const mayMail = await ctx.limits.mayMail(newEmail);
-  const isTaken = ctx.accounts.findByEmail(newEmail) !== undefined;
-  ctx.db.transaction(() => {
+  const isTaken = (await ctx.accounts.findByEmail(newEmail)) !== undefined;
+  await ctx.db.transaction(async () => {
     if (!mayMail) return;
     // Issued either way: a new request ends the user's earlier link whether or not the
     // address is taken, so an earlier link cannot reveal which it was.
-    const { token, expiresAt } = ctx.emailTokens.issue(
+    const { token, expiresAt } = await ctx.emailTokens.issue(
       { purpose: 'email_change', email: newEmail, userId: account.id },
       now,
     );
     if (!isTaken) {
       const data = { link: linkTo(ctx, 'email_change', token), newEmail };
-      enqueueMail(ctx.db, { kind: 'email_change', data, to: newEmail, userId: account.id }, { now, expiresAt });
+      await enqueueMail(ctx.db, { kind: 'email_change', data, to: newEmail, userId: account.id }, { now, expiresAt });
     }
     // Always: whether the notice arrives must not tell the asker whether the address is taken.
-    enqueueMail(
+    await enqueueMail(
       ctx.db,
       { kind: 'email_change_notice', data: { newEmail }, to: account.email, userId: account.id },
       { now, expiresAt: noticeExpiry(now) },
@@ -264,48 +265,48 @@ export async function requestEmailChange(ctx: Context & { user: { id: string } }
   });
   ctx.mail.wake();
   const detail = isTaken ? 'new address has an account: nothing sent' : mayMail ? undefined : 'mail suppressed (limit)';
-  ctx.audit({ type: 'email_change_requested', outcome: 'success', userId: account.id, detail });
+  await ctx.audit({ type: 'email_change_requested', outcome: 'success', userId: account.id, detail });
 }
 
 /** `account.confirmEmailChange`: the link from the new address switches the account to it. */
-export function confirmEmailChange(ctx: Context, token: string) {
+export async function confirmEmailChange(ctx: Context, token: string) {
   const now = ctx.now();
-  const changed = ctx.db.transaction(() => {
-    const link = consumeLink(ctx, token, 'email_change');
+  const { users } = ctx.db.tables;
+  const changed = await linkTransaction(ctx, async () => {
+    const link = await consumeLink(ctx, token, 'email_change');
     // Taken since the link was sent: refused, and the address stays its owner's.
-    if (ctx.accounts.findByEmail(link.email)) throw invalidLink();
-    const previous = ctx.accounts.getUser(link.userId!);
-    const user = ctx.db
+    if (await ctx.accounts.findByEmail(link.email)) throw invalidLink();
+    const previous = await ctx.accounts.getUser(link.userId!);
+    const [user] = await ctx.db
       .update(users)
       .set({ email: link.email, emailVerifiedAt: now, updatedAt: now })
       .where(eq(users.id, link.userId!))
-      .returning({ id: users.id, email: users.email })
-      .get();
+      .returning({ id: users.id, email: users.email });
     if (!user || !previous) throw invalidLink();
-    ctx.emailTokens.revokeForUser(user.id, now);
+    await ctx.emailTokens.revokeForUser(user.id, now);
     const notice = { kind: 'email_changed', data: {}, to: previous.email, userId: user.id } as const;
-    enqueueMail(ctx.db, notice, { now, expiresAt: noticeExpiry(now) });
+    await enqueueMail(ctx.db, notice, { now, expiresAt: noticeExpiry(now) });
     return user;
   });
   ctx.mail.wake();
-  ctx.audit({ type: 'email_changed', outcome: 'success', userId: changed.id });
+  await ctx.audit({ type: 'email_changed', outcome: 'success', userId: changed.id });
   return { email: changed.email };
 }
 
 /** `auth.reauthenticate`: the password again, within the per-session limit; renews the proof. */
 export async function reauthenticate(ctx: Context & { user: { id: string; sessionId: string } }, password: string) {
-  const account = ctx.accounts.getUser(ctx.user.id);
+  const account = await ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
   const verified = await ctx.limits.currentPasswordAttempt(ctx.user.sessionId, () =>
     ctx.accounts.verifyCredentials(account.email, password, ctx.now()),
   );
   const event = { type: 'reauthenticated', userId: ctx.user.id, sessionId: ctx.user.sessionId } as const;
   if (!verified) {
-    ctx.audit({ ...event, outcome: 'failure', detail: 'wrong password' });
+    await ctx.audit({ ...event, outcome: 'failure', detail: 'wrong password' });
     throw new TRPCError({ code: 'BAD_REQUEST', message: 'The password is not correct' });
   }
-  ctx.sessions.markAuthenticated(ctx.user.sessionId, ctx.now());
-  ctx.audit({ ...event, outcome: 'success' });
+  await ctx.sessions.markAuthenticated(ctx.user.sessionId, ctx.now());
+  await ctx.audit({ ...event, outcome: 'success' });
 }
 
 /**
@@ -313,18 +314,18 @@ export async function reauthenticate(ctx: Context & { user: { id: string; sessio
  * and in the revocation list; the audit trail stays, without personal data; a goodbye
  * notice goes out.
  */
-export function deleteAccount(ctx: Context & { user: { id: string } }) {
+export async function deleteAccount(ctx: Context & { user: { id: string } }) {
   const now = ctx.now();
-  const account = ctx.accounts.getUser(ctx.user.id);
+  const { users, auditEvents } = ctx.db.tables;
+  const account = await ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
-  ctx.db.transaction(() => {
+  await ctx.db.transaction(async () => {
     // The same rule as for a role change or disabling: the app always keeps an admin.
     if (account.role === 'admin') {
-      const [others] = ctx.db
+      const [others] = await ctx.db
         .select({ n: count() })
         .from(users)
-        .where(and(eq(users.role, 'admin'), ne(users.id, account.id), isNull(users.disabledAt)))
-        .all();
+        .where(and(eq(users.role, 'admin'), ne(users.id, account.id), isNull(users.disabledAt)));
       if (!others?.n) {
         throw new TRPCError({
           code: 'BAD_REQUEST',
@@ -332,50 +333,52 @@ export function deleteAccount(ctx: Context & { user: { id: string } }) {
         });
       }
     }
-    ctx.sessions.revokeUserSessions(account.id, 'account_deleted', now);
+    await ctx.sessions.revokeUserSessions(account.id, 'account_deleted', now);
     const scrubbed = { ip: null, userAgent: null, detail: null };
-    ctx.db.update(auditEvents).set(scrubbed).where(eq(auditEvents.userId, account.id)).run();
+    await ctx.db.update(auditEvents).set(scrubbed).where(eq(auditEvents.userId, account.id));
     // Failed sign-ins name the address they tried rather than the user.
-    ctx.db
+    await ctx.db
       .update(auditEvents)
       .set(scrubbed)
-      .where(and(eq(auditEvents.type, 'login'), eq(auditEvents.detail, `email=${account.email}`)))
-      .run();
-    enqueueMail(
+      .where(and(eq(auditEvents.type, 'login'), eq(auditEvents.detail, `email=${account.email}`)));
+    await enqueueMail(
       ctx.db,
       { kind: 'account_deleted', data: {}, to: account.email, userId: account.id },
       { now, expiresAt: noticeExpiry(now) },
     );
     // Sessions, refresh tokens and links go by cascade; audit rows keep no user id.
-    ctx.db.delete(users).where(eq(users.id, account.id)).run();
+    await ctx.db.delete(users).where(eq(users.id, account.id));
   });
   ctx.mail.wake();
   clearSessionCookies(ctx);
-  ctx.audit({ type: 'account_deleted', outcome: 'success' });
+  await ctx.audit({ type: 'account_deleted', outcome: 'success' });
 }
 
-/** Uses up a link inside the caller's transaction, or throws the one answer every bad link gets. */
-function consumeLink(ctx: Context, token: string, purpose: EmailTokenPurpose) {
-  const result = ctx.emailTokens.consume(token, purpose, ctx.now());
+/** A refused link: the one answer every bad link gets, and what the audit log hears. */
+class RefusedLink extends TRPCError {
+  constructor(readonly event?: Omit<AuditEvent, 'at' | 'ip' | 'userAgent'>) {
+    super({ code: 'BAD_REQUEST', message: INVALID_LINK });
+  }
+}
+const invalidLink = () => new RefusedLink();
+
+/** Uses up a link inside a linkTransaction, or throws the one answer every bad link gets. */
+async function consumeLink(ctx: Context, token: string, purpose: EmailTokenPurpose) {
+  const result = await ctx.emailTokens.consume(token, purpose, ctx.now());
   if (result.ok) return result.token;
-  // Audited outside the transaction that is about to roll back; an audit that fails (a full
-  // disk) must not become an uncaught exception.
-  queueMicrotask(() => {
-    try {
-      ctx.audit({
-        type: 'email_token_refused',
-        outcome: 'failure',
-        userId: result.userId,
-        detail: `${purpose}: ${result.reason}`,
-      });
-    } catch (error) {
-      ctx.logger.error('audit of a refused link failed', { message: (error as Error)?.message });
-    }
-  });
-  throw invalidLink();
+  const detail = `${purpose}: ${result.reason}`;
+  throw new RefusedLink({ type: 'email_token_refused', outcome: 'failure', userId: result.userId, detail });
 }
 
-const invalidLink = () => new TRPCError({ code: 'BAD_REQUEST', message: INVALID_LINK });
+/** A transaction that uses a link: a refusal is audited after the rollback, which would undo the audit. */
+async function linkTransaction<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await ctx.db.transaction(fn);
+  } catch (error) {
+    if (error instanceof RefusedLink && error.event) await ctx.audit(error.event);
+    throw error;
+  }
+}
 
 /**
  * Signs in after a link set the password. A password change or deletion that lands between

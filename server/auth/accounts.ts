@@ -1,12 +1,15 @@
 // Accounts and their credentials: look-up by e-mail and the password check.
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
-import { users } from '../../db/schema.ts';
+import type { Db, Tables } from '../../db/client.ts';
 import type { PasswordHasher } from './passwords.ts';
 
 /** The columns of a user that may leave the server: never `select *` a user. */
-export const publicUserColumns = { id: users.id, email: users.email, role: users.role };
-export type PublicUser = { id: string; email: string; role: (typeof users.$inferSelect)['role'] };
+export const publicUserColumns = ({ users }: Pick<Tables, 'users'>) => ({
+  id: users.id,
+  email: users.email,
+  role: users.role,
+});
+export type PublicUser = { id: string; email: string; role: Tables['users']['$inferSelect']['role'] };
 
 /**
  * @example
@@ -17,25 +20,27 @@ export type PublicUser = { id: string; email: string; role: (typeof users.$infer
  * Inserts an account whose address is verified (sign-up completed, `npm run user:create`,
  * test fixtures); undefined when the address is taken.
  *
- * @example insertVerifiedUser(db, { email, passwordHash, role: 'admin' }, new Date())
+ * @example await insertVerifiedUser(db, { email, passwordHash, role: 'admin' }, new Date())
  */
-export function insertVerifiedUser(
+export async function insertVerifiedUser(
   db: Db,
   account: { email: string; passwordHash: string; role?: PublicUser['role'] },
   now: Date,
-): PublicUser | undefined {
-  return db
+): Promise<PublicUser | undefined> {
+  const { users } = db.tables;
+  const [user] = await db
     .insert(users)
     .values({ ...account, emailVerifiedAt: now, createdAt: now, updatedAt: now })
     .onConflictDoNothing()
-    .returning(publicUserColumns)
-    .get();
+    .returning(publicUserColumns(db.tables));
+  return user;
 }
 
 export function createAccounts(db: Db, passwords: PasswordHasher) {
+  const { users } = db.tables;
   const findByEmail = db
     .select({
-      ...publicUserColumns,
+      ...publicUserColumns(db.tables),
       passwordHash: users.passwordHash,
       emailVerifiedAt: users.emailVerifiedAt,
       disabledAt: users.disabledAt,
@@ -45,17 +50,17 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
     .prepare();
 
   const findById = db
-    .select(publicUserColumns)
+    .select(publicUserColumns(db.tables))
     .from(users)
     .where(eq(users.id, sql.placeholder('id')))
     .prepare();
 
   return {
     /** The public fields of a user, or undefined. */
-    getUser: (id: string) => findById.get({ id }),
+    getUser: async (id: string) => (await findById.execute({ id }))[0],
 
     /** The account using `email`, or undefined; never send what it returns to a client. */
-    findByEmail: (email: string) => findByEmail.get({ email }),
+    findByEmail: async (email: string) => (await findByEmail.execute({ email }))[0],
 
     /**
      * The user and the password hash that matched (give it to startSession, which refuses
@@ -68,7 +73,7 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
       password: string,
       now: Date,
     ): Promise<{ user: PublicUser; passwordHash: string } | null> {
-      const row = findByEmail.get({ email });
+      const [row] = await findByEmail.execute({ email });
       const { ok, needsRehash } = await passwords.verify(row?.passwordHash ?? null, password);
       // An address nobody proved to own, or an account an admin disabled, cannot sign in:
       // answered like a wrong password, after the same hash.
@@ -78,12 +83,12 @@ export function createAccounts(db: Db, passwords: PasswordHasher) {
       // Stored with older (cheaper) parameters: upgrade while we hold the password, unless
       // it changed while we were hashing.
       const passwordHash = await passwords.hash(password);
-      const upgraded = db
+      const upgraded = await db
         .update(users)
         .set({ passwordHash, updatedAt: now })
         .where(and(eq(users.id, row.id), eq(users.passwordHash, row.passwordHash)))
-        .run().changes;
-      return { user, passwordHash: upgraded ? passwordHash : row.passwordHash };
+        .returning({ id: users.id });
+      return { user, passwordHash: upgraded.length > 0 ? passwordHash : row.passwordHash };
     },
   };
 }

@@ -2,9 +2,9 @@
 // bytes, stored only as SHA-256, single use, bound to one purpose, address and user, short
 // lived, and dead once superseded. Edit the lifetimes in .env (*_TOKEN_TTL), not here.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { EMAIL_TOKEN_PURPOSES, emailTokens } from '../../db/schema.ts';
+import type { EMAIL_TOKEN_PURPOSES } from '../../db/schema.ts';
 import type { Config } from '../env.ts';
 
 export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
@@ -18,31 +18,30 @@ const TOKEN_FORMAT = /^[\w-]{43}$/;
 /**
  * @example
  * const links = createEmailTokens(db, config.emailTokenTtl)
- * db.transaction(() => {
+ * await db.transaction(async () => {
  *   const { token, expiresAt } = links.issue({ purpose: 'password_reset', email, userId }, now)
- *   enqueueMail(db, { kind: 'password_reset', data: { link: `…#token=${token}` }, to: email, userId }, { now, expiresAt })
+ *   await enqueueMail(db, { kind: 'password_reset', data: { link: `…#token=${token}` }, to: email, userId }, { now, expiresAt })
  * })
- * links.consume(token, 'password_reset', now) // => { ok: true, token: row } | { ok: false, reason }
+ * await links.consume(token, 'password_reset', now) // => { ok: true, token: row } | { ok: false, reason }
  */
 export function createEmailTokens(db: Db, ttlSeconds: Config['emailTokenTtl']) {
+  const { emailTokens } = db.tables;
   return {
     /**
      * A new token. Earlier unused tokens for the same purpose and user (or, for sign-up, the
      * same address) die: only the newest link works. Call it inside the transaction that
      * queues the mail carrying it.
      */
-    issue(target: { purpose: EmailTokenPurpose; email: string; userId: string | null }, now: Date) {
+    async issue(target: { purpose: EmailTokenPurpose; email: string; userId: string | null }, now: Date) {
       const owner =
         target.userId === null ? eq(emailTokens.email, target.email) : eq(emailTokens.userId, target.userId);
-      db.update(emailTokens)
+      await db
+        .update(emailTokens)
         .set({ usedAt: now })
-        .where(and(eq(emailTokens.purpose, target.purpose), owner, isNull(emailTokens.usedAt)))
-        .run();
+        .where(and(eq(emailTokens.purpose, target.purpose), owner, isNull(emailTokens.usedAt)));
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now.getTime() + ttlSeconds[target.purpose] * 1000);
-      db.insert(emailTokens)
-        .values({ ...target, tokenHash: hashToken(token), createdAt: now, expiresAt })
-        .run();
+      await db.insert(emailTokens).values({ ...target, tokenHash: hashToken(token), createdAt: now, expiresAt });
       return { token, expiresAt };
     },
 
@@ -51,10 +50,10 @@ export function createEmailTokens(db: Db, ttlSeconds: Config['emailTokenTtl']) {
      * requests racing with one link cannot both succeed. Call it inside the transaction
      * that acts on it, so a failure later gives the link back.
      */
-    consume(token: string, purpose: EmailTokenPurpose, now: Date) {
+    async consume(token: string, purpose: EmailTokenPurpose, now: Date) {
       if (!TOKEN_FORMAT.test(token)) return { ok: false as const, reason: 'unknown' as EmailTokenRefusal };
       const tokenHash = hashToken(token);
-      const [used] = db
+      const [used] = await db
         .update(emailTokens)
         .set({ usedAt: now })
         .where(
@@ -62,14 +61,13 @@ export function createEmailTokens(db: Db, ttlSeconds: Config['emailTokenTtl']) {
             eq(emailTokens.tokenHash, tokenHash),
             eq(emailTokens.purpose, purpose),
             isNull(emailTokens.usedAt),
-            sql`${emailTokens.expiresAt} > ${now.getTime()}`,
+            gt(emailTokens.expiresAt, now),
           ),
         )
-        .returning()
-        .all();
+        .returning();
       if (used) return { ok: true as const, token: used };
       // Refused: say why, for the audit log only.
-      const row = db.select().from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash)).get();
+      const [row] = await db.select().from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash));
       const reason: EmailTokenRefusal = !row
         ? 'unknown'
         : row.purpose !== purpose
@@ -81,16 +79,20 @@ export function createEmailTokens(db: Db, ttlSeconds: Config['emailTokenTtl']) {
     },
 
     /** Ends every outstanding link of a user (their password or address just changed). */
-    revokeForUser(userId: string, now: Date) {
-      db.update(emailTokens)
+    async revokeForUser(userId: string, now: Date) {
+      await db
+        .update(emailTokens)
         .set({ usedAt: now })
-        .where(and(eq(emailTokens.userId, userId), isNull(emailTokens.usedAt)))
-        .run();
+        .where(and(eq(emailTokens.userId, userId), isNull(emailTokens.usedAt)));
     },
 
     /** Deletes expired tokens (used ones are kept until then, so a replay is audited as such). */
-    prune(now: Date): number {
-      return db.delete(emailTokens).where(lt(emailTokens.expiresAt, now)).run().changes;
+    async prune(now: Date): Promise<number> {
+      const deleted = await db
+        .delete(emailTokens)
+        .where(lt(emailTokens.expiresAt, now))
+        .returning({ id: emailTokens.id });
+      return deleted.length;
     },
   };
 }

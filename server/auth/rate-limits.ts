@@ -80,7 +80,9 @@ export function createRateLimits(maxKeys: number) {
       },
       /** Gives one attempt back. */
       refund: (key: string) => (track(key), limiter.reward(key)),
-      reset: (key: string) => keys.delete(limiter.getKey(key)),
+      reset: async (key: string) => {
+        keys.delete(limiter.getKey(key));
+      },
     };
   };
   const passwordPerIp = make('passwordPerIp');

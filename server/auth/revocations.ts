@@ -3,7 +3,6 @@
 // Older entries can go: every access token issued before them has expired.
 import { gt } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { sessions, users } from '../../db/schema.ts';
 import type { Role } from './roles.ts';
 
 /**
@@ -51,22 +50,21 @@ export function createRevocations(accessTokenTtlSeconds: number) {
     },
 
     /** Loads what changed within one access-token lifetime before `now`. */
-    load(db: Db, now: Date) {
+    async load(db: Db, now: Date) {
+      const { sessions, users } = db.tables;
       const since = new Date(now.getTime() - ttlMs);
-      const ended = db
+      const ended = await db
         .select({ id: sessions.id, at: sessions.revokedAt })
         .from(sessions)
         .where(gt(sessions.revokedAt, since))
-        .orderBy(sessions.revokedAt)
-        .all();
+        .orderBy(sessions.revokedAt);
       for (const { id, at } of ended) revokedSessions.set(id, at!.getTime());
       // updated_at also moves for other changes; a current role never makes a token stale.
-      const changed = db
+      const changed = await db
         .select({ id: users.id, role: users.role, at: users.updatedAt })
         .from(users)
         .where(gt(users.updatedAt, since))
-        .orderBy(users.updatedAt)
-        .all();
+        .orderBy(users.updatedAt);
       for (const { id, role, at } of changed) changedRoles.set(id, { role, at: at.getTime() });
     },
   };

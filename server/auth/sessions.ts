@@ -2,10 +2,10 @@
 // token, and presenting a rotated token again ends the family (reuse detection).
 // Edit it to change what a session records; the rules live in rotateRefreshToken.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { type Db, placeholderFor } from '../../db/client.ts';
 import { createId } from '../../db/ids.ts';
-import { REVOCATION_REASONS, refreshTokens, sessions, users } from '../../db/schema.ts';
+import type { REVOCATION_REASONS } from '../../db/schema.ts';
 import type { Config } from '../env.ts';
 import { type PublicUser, publicUserColumns } from './accounts.ts';
 import type { Revocations } from './revocations.ts';
@@ -59,15 +59,15 @@ export type RotationResult =
 /**
  * @example
  * const store = createSessionStore(db, config.jwt, revocations)
- * const { sessionId, refreshToken } = store.createSession(user.id, userAgent, new Date())
- * const result = store.rotateRefreshToken(refreshToken.token, new Date())
+ * const { sessionId, refreshToken } = await store.createSession(user.id, userAgent, new Date())
+ * const result = await store.rotateRefreshToken(refreshToken.token, new Date())
  */
 export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revocations) {
-  // Prepared once: the refresh path runs these on every rotation (4-5x faster than
-  // building the query each time). Placeholders inside sql`` skip the column's Date
-  // mapping, hence the `…Ms` numbers there.
+  const { refreshTokens, sessions, users } = db.tables;
+  // Prepared once: the refresh path runs these on every rotation (faster than building
+  // the query each time).
   const findByHash = db
-    .select({ token: refreshTokens, session: sessions, user: publicUserColumns })
+    .select({ token: refreshTokens, session: sessions, user: publicUserColumns(db.tables) })
     .from(refreshTokens)
     .innerJoin(sessions, eq(refreshTokens.sessionId, sessions.id))
     .innerJoin(users, eq(sessions.userId, users.id))
@@ -75,7 +75,7 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     .prepare();
   const markUsed = db
     .update(refreshTokens)
-    .set({ usedAt: sql`${sql.placeholder('nowMs')}`, replacedById: sql`${sql.placeholder('successor')}` })
+    .set({ usedAt: placeholderFor(refreshTokens.usedAt, 'now'), replacedById: sql`${sql.placeholder('successor')}` })
     .where(eq(refreshTokens.id, sql.placeholder('id')))
     .prepare();
   const countGraceUse = db
@@ -97,8 +97,8 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
         eq(sessions.id, sql.placeholder('sessionId')),
         eq(sessions.userId, sql.placeholder('userId')),
         isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, sql.placeholder('now')),
-        gt(sessions.idleExpiresAt, sql.placeholder('now')),
+        gt(sessions.expiresAt, placeholderFor(sessions.expiresAt, 'now')),
+        gt(sessions.idleExpiresAt, placeholderFor(sessions.idleExpiresAt, 'now')),
       ),
     )
     .prepare();
@@ -124,41 +124,43 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     .prepare();
   const touchSession = db
     .update(sessions)
-    .set({ lastUsedAt: sql`${sql.placeholder('nowMs')}`, idleExpiresAt: sql`${sql.placeholder('idleExpiresAtMs')}` })
+    .set({
+      lastUsedAt: placeholderFor(sessions.lastUsedAt, 'now'),
+      idleExpiresAt: placeholderFor(sessions.idleExpiresAt, 'idleExpiresAt'),
+    })
     .where(eq(sessions.id, sql.placeholder('id')))
     .prepare();
 
-  function issueRefreshToken(
+  async function issueRefreshToken(
     sessionId: string,
     expiresAt: Date,
     now: Date,
     token = newRefreshToken(),
-  ): IssuedRefreshToken & { id: string } {
+  ): Promise<IssuedRefreshToken & { id: string }> {
     const id = createId();
-    insertToken.run({ id, sessionId, hash: hashToken(token), now, expiresAt });
+    await insertToken.execute({ id, sessionId, hash: hashToken(token), now, expiresAt });
     return { id, token, expiresAt };
   }
 
   /** The successor of a just-rotated token, if it is still the live one and can be derived again. */
-  function resendSuccessor(
+  async function resendSuccessor(
     token: string,
     stored: { replacedById: string | null },
     session: { rotationKey: string | null },
-  ): IssuedRefreshToken | null {
+  ): Promise<IssuedRefreshToken | null> {
     if (!session.rotationKey || !stored.replacedById) return null;
-    const successor = findToken.get({ id: stored.replacedById });
+    const [successor] = await findToken.execute({ id: stored.replacedById });
     const again = successorOf(token, session.rotationKey);
     if (!successor || successor.usedAt || successor.tokenHash !== hashToken(again)) return null;
     return { token: again, expiresAt: successor.expiresAt };
   }
 
-  function revokeSessionRows(where: ReturnType<typeof and>, reason: RevocationReason, now: Date) {
-    const ended = db
+  async function revokeSessionRows(where: ReturnType<typeof and>, reason: RevocationReason, now: Date) {
+    const ended = await db
       .update(sessions)
       .set({ revokedAt: now, revokedReason: reason })
       .where(and(where, isNull(sessions.revokedAt)))
-      .returning({ id: sessions.id })
-      .all();
+      .returning({ id: sessions.id });
     for (const { id } of ended) revocations.revokeSession(id, now);
     return ended.map(({ id }) => id);
   }
@@ -172,114 +174,115 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
      * being checked while an admin disabled the account must not outlive the disabling.
      */
     createSession(userId: string, userAgent: string | null, now: Date, verifiedPasswordHash?: string) {
-      return db.transaction(
-        () => {
-          const account = findAccountState.get({ id: userId });
-          if (
-            account?.disabledAt ||
-            (verifiedPasswordHash !== undefined && account?.passwordHash !== verifiedPasswordHash)
-          ) {
-            throw new CredentialsChangedError();
-          }
-          const expiresAt = addSeconds(now, jwt.sessionMaxAge);
-          const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), expiresAt);
-          const [session] = db
-            .insert(sessions)
-            .values({
-              userId,
-              userAgent,
-              createdAt: now,
-              lastUsedAt: now,
-              idleExpiresAt,
-              expiresAt,
-              // Every session starts from a password (or a link only its owner could open).
-              authenticatedAt: now,
-              rotationKey: randomBytes(32).toString('base64url'),
-            })
-            .returning({ id: sessions.id })
-            .all();
-          const { token } = issueRefreshToken(session!.id, idleExpiresAt, now);
-          return { sessionId: session!.id, expiresAt, refreshToken: { token, expiresAt: idleExpiresAt } };
-        },
-        { behavior: 'immediate' },
-      );
+      return db.transaction(async () => {
+        const [account] = await findAccountState.execute({ id: userId });
+        if (
+          account?.disabledAt ||
+          (verifiedPasswordHash !== undefined && account?.passwordHash !== verifiedPasswordHash)
+        ) {
+          throw new CredentialsChangedError();
+        }
+        const expiresAt = addSeconds(now, jwt.sessionMaxAge);
+        const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), expiresAt);
+        const [session] = await db
+          .insert(sessions)
+          .values({
+            userId,
+            userAgent,
+            createdAt: now,
+            lastUsedAt: now,
+            idleExpiresAt,
+            expiresAt,
+            // Every session starts from a password (or a link only its owner could open).
+            authenticatedAt: now,
+            rotationKey: randomBytes(32).toString('base64url'),
+          })
+          .returning({ id: sessions.id });
+        const { token } = await issueRefreshToken(session!.id, idleExpiresAt, now);
+        return { sessionId: session!.id, expiresAt, refreshToken: { token, expiresAt: idleExpiresAt } };
+      });
     },
 
     /** Records that the session proved the password again (auth.reauthenticate). */
-    markAuthenticated(sessionId: string, now: Date) {
-      db.update(sessions).set({ authenticatedAt: now }).where(eq(sessions.id, sessionId)).run();
+    async markAuthenticated(sessionId: string, now: Date) {
+      await db.update(sessions).set({ authenticatedAt: now }).where(eq(sessions.id, sessionId));
     },
 
     /** Whether the session proved the password within the last `windowSeconds`. */
-    isRecentlyAuthenticated(sessionId: string, now: Date, windowSeconds: number): boolean {
-      const row = findAuthenticatedAt.get({ id: sessionId });
+    async isRecentlyAuthenticated(sessionId: string, now: Date, windowSeconds: number): Promise<boolean> {
+      const [row] = await findAuthenticatedAt.execute({ id: sessionId });
       return !!row?.authenticatedAt && now.getTime() - row.authenticatedAt.getTime() <= windowSeconds * 1000;
     },
 
     /** Whether `sessionId` is a live session of `userId` (asked once per new access token). */
-    isLive: (sessionId: string, userId: string, now: Date) =>
-      findLiveSession.get({ sessionId, userId, now: now.getTime() }) !== undefined,
+    isLive: async (sessionId: string, userId: string, now: Date) =>
+      (await findLiveSession.execute({ sessionId, userId, now })).length > 0,
 
     /**
-     * Rotates a refresh token in one IMMEDIATE transaction: concurrent rotations of the
-     * same token queue behind each other, so at most one successor is ever created.
+     * Rotates a refresh token in one transaction: concurrent rotations of the same token
+     * queue behind each other (SQLite) or all but one are run again (PostgreSQL), so at
+     * most one successor is ever created.
      * `browserSessionId`: the session the browser's access cookie names, if it sent one.
      */
-    rotateRefreshToken(token: string, now: Date, browserSessionId?: string): RotationResult {
-      return db.transaction(
-        (): RotationResult => {
-          const row = findByHash.get({ hash: hashToken(token) });
-          if (!row) return { status: 'rejected', reason: 'unknown' };
-          const { token: stored, session, user } = row;
-          const sessionId = session.id;
-          // The browser's access cookie names another session: this refresh cookie was
-          // planted (login CSRF from a sibling subdomain). Touch nothing.
-          if (browserSessionId !== undefined && browserSessionId !== sessionId) {
-            return { status: 'rejected', reason: 'other_session' };
+    rotateRefreshToken(token: string, now: Date, browserSessionId?: string): Promise<RotationResult> {
+      return db.transaction(async (): Promise<RotationResult> => {
+        const [row] = await findByHash.execute({ hash: hashToken(token) });
+        if (!row) return { status: 'rejected', reason: 'unknown' };
+        const { token: stored, session, user } = row;
+        const sessionId = session.id;
+        // The browser's access cookie names another session: this refresh cookie was
+        // planted (login CSRF from a sibling subdomain). Touch nothing.
+        if (browserSessionId !== undefined && browserSessionId !== sessionId) {
+          return { status: 'rejected', reason: 'other_session' };
+        }
+        const rejected = (reason: 'expired' | 'revoked' | 'reused') =>
+          ({ status: 'rejected', reason, sessionId, userId: user.id }) as const;
+        if (session.revokedAt) return rejected('revoked');
+        // Expiry first: nothing, not even a grace answer, outlives the session.
+        if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
+          return rejected('expired');
+        }
+        const live = { user, sessionId, idleExpiresAt: session.idleExpiresAt, expiresAt: session.expiresAt };
+        if (stored.usedAt) {
+          const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
+          const graceUses =
+            rotatedAgo <= jwt.refreshReuseGrace ? (await countGraceUse.execute({ id: stored.id }))[0]!.graceUses : 0;
+          if (graceUses === 0 || graceUses > MAX_GRACE_ANSWERS) {
+            await revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
+            return rejected('reused');
           }
-          const rejected = (reason: 'expired' | 'revoked' | 'reused') =>
-            ({ status: 'rejected', reason, sessionId, userId: user.id }) as const;
-          if (session.revokedAt) return rejected('revoked');
-          // Expiry first: nothing, not even a grace answer, outlives the session.
-          if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
-            return rejected('expired');
-          }
-          const live = { user, sessionId, idleExpiresAt: session.idleExpiresAt, expiresAt: session.expiresAt };
-          if (stored.usedAt) {
-            const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
-            const graceUses = rotatedAgo <= jwt.refreshReuseGrace ? countGraceUse.get({ id: stored.id })!.graceUses : 0;
-            if (graceUses === 0 || graceUses > MAX_GRACE_ANSWERS) {
-              revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
-              return rejected('reused');
-            }
-            const refreshToken = resendSuccessor(token, stored, session);
-            return {
-              status: 'grace',
-              ...live,
-              idleExpiresAt: refreshToken?.expiresAt ?? live.idleExpiresAt,
-              graceUses,
-              refreshToken,
-            };
-          }
-          const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
-          const next = session.rotationKey ? successorOf(token, session.rotationKey) : undefined;
-          const successor = issueRefreshToken(sessionId, idleExpiresAt, now, next);
-          markUsed.run({ id: stored.id, nowMs: now.getTime(), successor: successor.id });
-          touchSession.run({ id: sessionId, nowMs: now.getTime(), idleExpiresAtMs: idleExpiresAt.getTime() });
-          const refreshToken = { token: successor.token, expiresAt: idleExpiresAt };
-          return { status: 'rotated', ...live, idleExpiresAt, refreshToken };
-        },
-        { behavior: 'immediate' },
-      );
+          const refreshToken = await resendSuccessor(token, stored, session);
+          return {
+            status: 'grace',
+            ...live,
+            idleExpiresAt: refreshToken?.expiresAt ?? live.idleExpiresAt,
+            graceUses,
+            refreshToken,
+          };
+        }
+        const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
+        const next = session.rotationKey ? successorOf(token, session.rotationKey) : undefined;
+        const successor = await issueRefreshToken(sessionId, idleExpiresAt, now, next);
+        await markUsed.execute({ id: stored.id, now, successor: successor.id });
+        await touchSession.execute({ id: sessionId, now, idleExpiresAt });
+        const refreshToken = { token: successor.token, expiresAt: idleExpiresAt };
+        return { status: 'rotated', ...live, idleExpiresAt, refreshToken };
+      });
     },
 
     /** Ends one session of a user; false when the user has no such live session. */
-    revokeSession(userId: string, sessionId: string, reason: RevocationReason, now: Date): boolean {
-      return revokeSessionRows(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)), reason, now).length > 0;
+    async revokeSession(userId: string, sessionId: string, reason: RevocationReason, now: Date): Promise<boolean> {
+      const ended = await revokeSessionRows(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)), reason, now);
+      return ended.length > 0;
     },
 
     /** Ends every session of a user, or every one but `exceptSessionId`; returns their ids. */
-    revokeUserSessions(userId: string, reason: RevocationReason, now: Date, exceptSessionId?: string): string[] {
+    revokeUserSessions(
+      userId: string,
+      reason: RevocationReason,
+      now: Date,
+      exceptSessionId?: string,
+    ): Promise<string[]> {
       const others = exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined;
       return revokeSessionRows(and(eq(sessions.userId, userId), others), reason, now);
     },
@@ -288,24 +291,23 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
      * Deletes sessions (and, by cascade, their refresh tokens) that ended more than one
      * access-token lifetime ago: nothing can use or replay them any more. Returns how many.
      */
-    prune(now: Date): number {
-      const cutoff = now.getTime() - jwt.accessTokenTtl * 1000;
-      const endedAt = sql`min(coalesce(${sessions.revokedAt}, ${sessions.idleExpiresAt}), ${sessions.idleExpiresAt}, ${sessions.expiresAt})`;
+    async prune(now: Date): Promise<number> {
+      const cutoff = new Date(now.getTime() - jwt.accessTokenTtl * 1000);
       // Reuse detection needs a used token only while presenting it could otherwise work:
       // past its own expiry it is refused as expired anyway. This bounds a live session's
       // rows to REFRESH_TOKEN_TTL / ACCESS_TOKEN_TTL, however long it lives.
-      db.delete(refreshTokens)
-        .where(and(isNotNull(refreshTokens.usedAt), lt(refreshTokens.expiresAt, now)))
-        .run();
-      return db
+      await db.delete(refreshTokens).where(and(isNotNull(refreshTokens.usedAt), lt(refreshTokens.expiresAt, now)));
+      // A session ended when it was revoked, went idle or reached its maximum age.
+      const ended = await db
         .delete(sessions)
-        .where(sql`${endedAt} < ${cutoff}`)
-        .run().changes;
+        .where(or(lt(sessions.revokedAt, cutoff), lt(sessions.idleExpiresAt, cutoff), lt(sessions.expiresAt, cutoff)))
+        .returning({ id: sessions.id });
+      return ended.length;
     },
 
     /** The user's live sessions, most recently used first. */
-    listSessions(userId: string, now: Date) {
-      return db
+    async listSessions(userId: string, now: Date) {
+      return await db
         .select({
           id: sessions.id,
           createdAt: sessions.createdAt,
@@ -321,8 +323,7 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
             gt(sessions.expiresAt, now),
           ),
         )
-        .orderBy(sql`${sessions.lastUsedAt} DESC`)
-        .all();
+        .orderBy(desc(sessions.lastUsedAt));
     },
   };
 }

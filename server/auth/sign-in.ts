@@ -26,16 +26,16 @@ export async function startSession(
   user: PublicUser,
   verifiedPasswordHash?: string,
 ): Promise<{ sessionId: string; tokens: NativeTokens | undefined }> {
-  const session = ctx.sessions.createSession(user.id, ctx.userAgent, ctx.now(), verifiedPasswordHash);
+  const session = await ctx.sessions.createSession(user.id, ctx.userAgent, ctx.now(), verifiedPasswordHash);
   // The client's token is about to name the new session: the one it named ends, rather
   // than live on, unreachable, until it expires. Only the same user's: an old token of
   // someone else's (even expired) must not be a way to end their session.
   const previous = await ctx.tokens.readSession(presentedAccessToken(ctx));
   if (
     previous?.userId === user.id &&
-    ctx.sessions.revokeSession(previous.userId, previous.sessionId, 'signed_in_again', ctx.now())
+    (await ctx.sessions.revokeSession(previous.userId, previous.sessionId, 'signed_in_again', ctx.now()))
   ) {
-    auditEndedSessions(ctx, previous.userId, [previous.sessionId], 'signed_in_again');
+    await auditEndedSessions(ctx, previous.userId, [previous.sessionId], 'signed_in_again');
   }
   const tokens = await deliverSessionTokens(ctx, user, {
     id: session.sessionId,
@@ -77,7 +77,7 @@ export async function deliverSessionTokens(
 }
 
 /** Audits sessions that were just ended (the store has already revoked them). */
-export function auditEndedSessions(
+export async function auditEndedSessions(
   ctx: Context,
   userId: string,
   sessionIds: string[],
@@ -86,7 +86,7 @@ export function auditEndedSessions(
 ) {
   const detail = by ? `${reason} ${by}` : reason;
   for (const sessionId of sessionIds) {
-    ctx.audit({ type: 'session_revoked', outcome: 'success', userId, sessionId, detail });
+    await ctx.audit({ type: 'session_revoked', outcome: 'success', userId, sessionId, detail });
   }
 }
 

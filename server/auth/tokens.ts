@@ -38,7 +38,7 @@ export interface AccessTokenSubject {
  * its first use (then cached), so a token whose `sub` owns no live session is refused
  * even when its signature is good: a forgery with a leaked key names no real session.
  */
-export type SessionCheck = (sessionId: string, userId: string, now: Date) => boolean;
+export type SessionCheck = (sessionId: string, userId: string, now: Date) => Promise<boolean>;
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -164,7 +164,7 @@ export function createAccessTokens(jwt: Config['jwt'], isLiveSession: SessionChe
       if (claims.data.iat > verifying.get(protectedHeader.kid!)!.signedBefore) {
         throw new AuthError('invalid_token', 'previous key used after rotation');
       }
-      if (!isLiveSession(claims.data.sid, claims.data.sub, now)) {
+      if (!(await isLiveSession(claims.data.sid, claims.data.sub, now))) {
         throw new AuthError('revoked_session', 'no live session for sid and sub');
       }
       return claims.data;

@@ -13,7 +13,7 @@ import { createMailWorker } from './worker.ts';
 /**
  * @example
  * const mail = createMailer({ db, config, logger, auditLog, now })
- * db.transaction(() => { …insert the token…; mail.enqueue({ kind: 'sign_up', data: { link }, to }, { now, expiresAt }) })
+ * await db.transaction(async () => { …insert the token…; mail.enqueue({ kind: 'sign_up', data: { link }, to }, { now, expiresAt }) })
  * mail.start() // once the server listens; `await mail.stop()` at shutdown
  */
 export function createMailer(deps: {
@@ -29,14 +29,11 @@ export function createMailer(deps: {
     transport,
     worker,
     /**
-     * Queues a mail in the caller's transaction (see enqueueMail) and wakes the worker. The
-     * worker cannot look before the transaction commits: better-sqlite3 transactions are
-     * synchronous, and the worker runs on a later turn of the event loop.
+     * Queues a mail, in the caller's transaction if there is one (see enqueueMail): call
+     * `wake()` after it commits, since the worker cannot see the row before.
      */
-    enqueue<K extends MailKind>(mail: MailRequest<K>, times: Parameters<typeof enqueueMail>[2]): string {
-      const id = enqueueMail(deps.db, mail, times);
-      setImmediate(worker.wake);
-      return id;
+    enqueue<K extends MailKind>(mail: MailRequest<K>, times: Parameters<typeof enqueueMail>[2]): Promise<string> {
+      return enqueueMail(deps.db, mail, times);
     },
     wake: worker.wake,
     start: worker.start,

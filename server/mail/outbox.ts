@@ -2,12 +2,11 @@
 // createOutbox gives the worker its few queries (claim with a lease, delete, reschedule,
 // drop the expired). Edit it to change how rows are picked or kept.
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { type Db, type Tables, placeholderFor } from '../../db/client.ts';
 import { createId } from '../../db/ids.ts';
-import { outbox, users } from '../../db/schema.ts';
 import { type MailData, type MailKind, renderMail } from './templates.ts';
 
-export type OutboxRow = typeof outbox.$inferSelect;
+export type OutboxRow = Tables['outbox']['$inferSelect'];
 
 /** How long a mail without a link (a notice) may wait for a working SMTP server. */
 export const DEFAULT_MAIL_LIFETIME_SECONDS = 3 * 24 * 3600;
@@ -31,39 +30,37 @@ function describeDuration(ms: number): string {
 }
 
 /**
- * Renders a mail and queues it; returns the row's id. Synchronous, so it can run inside the
- * caller's `db.transaction(() => …)` beside the token the mail carries: both are committed,
+ * Renders a mail and queues it; returns the row's id. Call it inside the caller's
+ * `db.transaction(async () => …)` beside the token the mail carries: both are committed,
  * or neither. Pass the token's expiry as `expiresAt`, so an unsent mail never outlives its
  * token (and the template says how long the link works). Wake the worker after the commit.
  *
  * @example
- * db.transaction(() => {
- *   const { token, expiresAt } = issueEmailToken(…)
- *   enqueueMail(db, { kind: 'password_reset', data: { link: `${origin}/reset-password#token=${token}` }, to, userId }, { now, expiresAt })
+ * await db.transaction(async () => {
+ *   const { token, expiresAt } = await emailTokens.issue(…)
+ *   await enqueueMail(db, { kind: 'password_reset', data: { link: `${origin}/reset-password#token=${token}` }, to, userId }, { now, expiresAt })
  * })
  * services.mail.wake()
  */
-export function enqueueMail<K extends MailKind>(
+export async function enqueueMail<K extends MailKind>(
   db: Db,
   mail: MailRequest<K>,
   { now, expiresAt = new Date(now.getTime() + DEFAULT_MAIL_LIFETIME_SECONDS * 1000) }: { now: Date; expiresAt?: Date },
-): string {
+): Promise<string> {
   const rendered = renderMail(mail.kind, mail.data, {
     validFor: describeDuration(expiresAt.getTime() - now.getTime()),
   });
   const id = createId();
-  db.insert(outbox)
-    .values({
-      id,
-      kind: mail.kind,
-      userId: mail.userId ?? null,
-      to: mail.to,
-      ...rendered,
-      createdAt: now,
-      expiresAt,
-      nextAttemptAt: now,
-    })
-    .run();
+  await db.insert(db.tables.outbox).values({
+    id,
+    kind: mail.kind,
+    userId: mail.userId ?? null,
+    to: mail.to,
+    ...rendered,
+    createdAt: now,
+    expiresAt,
+    nextAttemptAt: now,
+  });
   return id;
 }
 
@@ -71,23 +68,24 @@ export function enqueueMail<K extends MailKind>(
  * The worker's queries, prepared once.
  *
  * @example
- * const row = createOutbox(db).claimNext(now, leaseUntil) // nobody else takes it until leaseUntil
+ * const row = await createOutbox(db).claimNext(now, leaseUntil) // nobody else takes it until leaseUntil
  */
 export function createOutbox(db: Db) {
-  // Placeholders bound to timestamp columns take milliseconds (they skip the Date mapping).
-  const now = sql.placeholder('now');
+  const { outbox, users } = db.tables;
+  const now = placeholderFor(outbox.nextAttemptAt, 'now');
   const dueIds = db
     .select({ id: outbox.id })
     .from(outbox)
     .where(and(lte(outbox.nextAttemptAt, now), gt(outbox.expiresAt, now)))
     .orderBy(outbox.nextAttemptAt)
     .limit(1);
-  // One statement: SQLite runs it under the database's write lock, so two workers (two
-  // processes on one file) can never claim the same row. Moving nextAttemptAt ahead is the
-  // lease: if this process dies mid-send, the row is due again once the lease runs out.
+  // One statement, in a transaction: two workers (two processes on one database) never
+  // claim the same row (SQLite holds the write lock; PostgreSQL aborts one of two
+  // SERIALIZABLE claims, and its retry takes the next row). Moving nextAttemptAt ahead is
+  // the lease: if this process dies mid-send, the row is due again once the lease runs out.
   const claim = db
     .update(outbox)
-    .set({ nextAttemptAt: sql`${sql.placeholder('leaseUntil')}`, attempts: sql`${outbox.attempts} + 1` })
+    .set({ nextAttemptAt: placeholderFor(outbox.nextAttemptAt, 'leaseUntil'), attempts: sql`${outbox.attempts} + 1` })
     .where(inArray(outbox.id, dueIds))
     .returning()
     .prepare();
@@ -97,7 +95,10 @@ export function createOutbox(db: Db) {
     .prepare();
   const reschedule = db
     .update(outbox)
-    .set({ nextAttemptAt: sql`${sql.placeholder('retryAt')}`, lastError: sql`${sql.placeholder('error')}` })
+    .set({
+      nextAttemptAt: placeholderFor(outbox.nextAttemptAt, 'retryAt'),
+      lastError: sql`${sql.placeholder('error')}`,
+    })
     .where(eq(outbox.id, sql.placeholder('id')))
     .prepare();
   // A row under lease (nextAttemptAt ahead) is being sent right now: its worker decides.
@@ -117,16 +118,21 @@ export function createOutbox(db: Db) {
      * Takes the next due, unexpired row until `leaseUntil`, counting the attempt. One at a
      * time: a process that stops or dies holds at most the one it was sending.
      */
-    claimNext: (at: Date, leaseUntil: Date): OutboxRow | undefined =>
-      claim.get({ now: at.getTime(), leaseUntil: leaseUntil.getTime() }),
+    claimNext: async (at: Date, leaseUntil: Date): Promise<OutboxRow | undefined> =>
+      (await db.transaction(() => claim.execute({ now: at, leaseUntil })))[0],
     /** Sent: the row goes, and with it the only copy of the link. */
-    remove: (id: string) => remove.run({ id }),
+    remove: async (id: string) => {
+      await remove.execute({ id });
+    },
     /** Failed: due again at `retryAt`; `error` is a code, never the body. */
-    reschedule: (id: string, retryAt: Date, error: string) => reschedule.run({ id, retryAt: retryAt.getTime(), error }),
+    reschedule: async (id: string, retryAt: Date, error: string) => {
+      await reschedule.execute({ id, retryAt, error });
+    },
     /** Deletes what expired unsent (its link is dead anyway); returns what it deleted. */
-    dropExpired: (at: Date) => dropExpired.all({ now: at.getTime() }),
+    dropExpired: (at: Date) => dropExpired.execute({ now: at }),
     /** The row's user for the audit log, or null once the account is gone (a goodbye mail). */
-    auditUserId: (userId: string | null) => (userId && findUser.get({ id: userId }) ? userId : null),
+    auditUserId: async (userId: string | null) =>
+      userId && (await findUser.execute({ id: userId })).length > 0 ? userId : null,
   };
 }
 

@@ -3,7 +3,6 @@
 // memory in tests. Edit it to add a transport (an HTTP mail API, say): implement `send`.
 import { createTransport } from 'nodemailer';
 import type { Db } from '../../db/client.ts';
-import { devMailbox } from '../../db/schema.ts';
 import type { Config } from '../env.ts';
 import type { Logger } from '../logger.ts';
 
@@ -86,9 +85,9 @@ export function createMemoryTransport(from = 'test <no-reply@localhost>'): Memor
 export function createDevMailboxTransport(db: Db, logger: Logger, now = () => new Date()): MailTransport {
   return {
     async send(mail) {
-      db.insert(devMailbox)
-        .values({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, sentAt: now() })
-        .run();
+      await db
+        .insert(db.tables.devMailbox)
+        .values({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, sentAt: now() });
       const links = mail.text.match(/https?:\/\/\S+/g) ?? [];
       logger.info(`Dev mailbox: to ${mail.to} "${mail.subject}" ${links.join(' ')}`.trimEnd());
     },

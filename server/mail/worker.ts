@@ -75,23 +75,23 @@ export function createMailWorker({
       const code = errorCode(error);
       const at = now();
       const retryAt = new Date(at.getTime() + retryDelayMs(row.attempts));
-      outbox.reschedule(row.id, retryAt, code);
-      auditLog.record({
+      await outbox.reschedule(row.id, retryAt, code);
+      await auditLog.record({
         at,
         type: 'mail_failed',
         outcome: 'failure',
-        userId: outbox.auditUserId(row.userId),
+        userId: await outbox.auditUserId(row.userId),
         detail: `${row.kind}, attempt ${row.attempts}: ${code}`,
       });
       logger.warn('Mail not sent; will retry', { kind: row.kind, attempt: row.attempts, code, retryAt });
       return false;
     }
-    outbox.remove(row.id);
-    auditLog.record({
+    await outbox.remove(row.id);
+    await auditLog.record({
       at: now(),
       type: 'mail_sent',
       outcome: 'success',
-      userId: outbox.auditUserId(row.userId),
+      userId: await outbox.auditUserId(row.userId),
       detail: row.kind,
     });
     return true;
@@ -101,19 +101,19 @@ export function createMailWorker({
   async function drain(): Promise<number> {
     let sent = 0;
     try {
-      for (const dropped of outbox.dropExpired(now())) {
-        auditLog.record({
+      for (const dropped of await outbox.dropExpired(now())) {
+        await auditLog.record({
           at: now(),
           type: 'mail_expired',
           outcome: 'failure',
-          userId: outbox.auditUserId(dropped.userId),
+          userId: await outbox.auditUserId(dropped.userId),
           detail: `${dropped.kind}, after ${dropped.attempts} attempt(s)`,
         });
         logger.warn('Mail expired unsent', { kind: dropped.kind, attempts: dropped.attempts });
       }
       while (!isStopping) {
         const at = now();
-        const row = outbox.claimNext(at, new Date(at.getTime() + LEASE_MS));
+        const row = await outbox.claimNext(at, new Date(at.getTime() + LEASE_MS));
         if (!row) break;
         if (await deliver(row)) sent++;
       }

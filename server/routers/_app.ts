@@ -1,5 +1,4 @@
 // The app's router: one line per sub-router. Add yours here.
-import { sql } from 'drizzle-orm';
 import { publicProcedure, router } from '../trpc.ts';
 import { accountRouter } from './account.ts';
 import { adminRouter } from './admin.ts';
@@ -12,8 +11,8 @@ import { userRouter } from './user.ts';
 
 export const appRouter = router({
   /** Liveness and readiness: the process answers and the database responds. */
-  health: publicProcedure.query(({ ctx }) => {
-    ctx.db.get(sql`SELECT 1`);
+  health: publicProcedure.query(async ({ ctx }) => {
+    await ctx.db.ping();
     return { status: 'ok' as const };
   }),
   auth: authRouter,

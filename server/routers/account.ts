@@ -15,11 +15,11 @@ export const accountRouter = router({
   /** Public: the link may be opened in another browser; the token alone proves the new address. */
   confirmEmailChange: publicProcedure
     .input(z.object({ token: linkTokenInput }))
-    .mutation(({ ctx, input }) => confirmEmailChange(ctx, input.token)),
+    .mutation(async ({ ctx, input }) => confirmEmailChange(ctx, input.token)),
 
   /** Removes the user and ends every session at once; the audit trail stays, without personal data. */
-  delete: recentAuthProcedure.mutation(({ ctx }) => {
-    deleteAccount(ctx);
+  delete: recentAuthProcedure.mutation(async ({ ctx }) => {
+    await deleteAccount(ctx);
     return { ok: true as const };
   }),
 });

@@ -4,7 +4,8 @@
 import { TRPCError } from '@trpc/server';
 import { type SQL, and, asc, count, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { AUDIT_EVENT_TYPES, users } from '../../db/schema.ts';
+import type { Tables } from '../../db/client.ts';
+import { AUDIT_EVENT_TYPES } from '../../db/schema.ts';
 import { sendPasswordResetByAdmin } from '../auth/account-lifecycle.ts';
 import { ROLES } from '../auth/roles.ts';
 import { publicUserColumns } from '../auth/accounts.ts';
@@ -14,15 +15,15 @@ import type { Context } from '../context.ts';
 import { permissionProcedure, router } from '../trpc.ts';
 
 const userIdInput = z.string().min(1).max(64);
-type AuditPage = ReturnType<AuditLog['list']>;
+type AuditPage = Awaited<ReturnType<AuditLog['list']>>;
 
 /** What an admin sees of a user: public fields and the account's state, never its hash. */
-const adminUserColumns = {
-  ...publicUserColumns,
-  createdAt: users.createdAt,
-  disabledAt: users.disabledAt,
-  emailVerifiedAt: users.emailVerifiedAt,
-};
+const adminUserColumns = (tables: Pick<Tables, 'users'>) => ({
+  ...publicUserColumns(tables),
+  createdAt: tables.users.createdAt,
+  disabledAt: tables.users.disabledAt,
+  emailVerifiedAt: tables.users.emailVerifiedAt,
+});
 
 /** `newest`: `<createdAt ms>.<id>` of the previous page's last user; `email`: that user's address. */
 const NEWEST_CURSOR = /^\d{1,15}\.[\w-]{1,64}$/;
@@ -32,20 +33,21 @@ const BAD_CURSOR = 'Not a cursor from admin.listUsers (with the same order)';
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** Admins who can still act, other than `userId`: disabled ones do not count. */
-function otherEnabledAdmins(ctx: Context, userId: string): number {
-  const [row] = ctx.db
+async function otherEnabledAdmins(ctx: Context, userId: string): Promise<number> {
+  const { users } = ctx.db.tables;
+  const [row] = await ctx.db
     .select({ n: count() })
     .from(users)
-    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt), ne(users.id, userId)))
-    .all();
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt), ne(users.id, userId)));
   return row?.n ?? 0;
 }
 
 /** Adds each event's user's current address (null once the account is gone), in one query. */
-function withUserEmails(ctx: Context, page: AuditPage) {
+async function withUserEmails(ctx: Context, page: AuditPage) {
+  const { users } = ctx.db.tables;
   const ids = [...new Set(page.events.flatMap((event) => event.userId ?? []))];
   const rows = ids.length
-    ? ctx.db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids)).all()
+    ? await ctx.db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids))
     : [];
   const emails = new Map(rows.map((row) => [row.id, row.email]));
   const events = page.events.map((event) => ({ ...event, userEmail: emails.get(event.userId ?? '') ?? null }));
@@ -69,7 +71,8 @@ export const adminRouter = router({
         })
         .default({ limit: 25, order: 'newest' }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
+      const { users } = ctx.db.tables;
       let after: SQL | undefined;
       if (input.cursor !== undefined && input.order === 'newest') {
         if (!NEWEST_CURSOR.test(input.cursor)) throw new TRPCError({ code: 'BAD_REQUEST', message: BAD_CURSOR });
@@ -84,13 +87,12 @@ export const adminRouter = router({
         after = gt(users.email, input.cursor);
       }
       const matches = input.search ? sql`${users.email} LIKE ${containing(input.search)} ESCAPE '\\'` : undefined;
-      const rows = ctx.db
-        .select(adminUserColumns)
+      const rows = await ctx.db
+        .select(adminUserColumns(ctx.db.tables))
         .from(users)
         .where(and(matches, after))
         .orderBy(...(input.order === 'newest' ? [desc(users.createdAt), desc(users.id)] : [asc(users.email)]))
-        .limit(input.limit + 1)
-        .all();
+        .limit(input.limit + 1);
       const page = rows.slice(0, input.limit);
       const last = page.at(-1);
       const nextCursor =
@@ -105,24 +107,25 @@ export const adminRouter = router({
   /** Takes effect on the target's next request: tokens with the old role must be refreshed. */
   setRole: permissionProcedure('user:update:any')
     .input(z.object({ userId: userIdInput, role: z.enum(ROLES) }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const now = ctx.now();
-      const previous = ctx.accounts.getUser(input.userId);
-      const user = ctx.db.transaction(() => {
+      const { users } = ctx.db.tables;
+      const previous = await ctx.accounts.getUser(input.userId);
+      const user = await ctx.db.transaction(async () => {
         // A disabled admin cannot act: the last enabled one keeps the role.
-        if (input.role !== 'admin' && otherEnabledAdmins(ctx, input.userId) === 0) {
+        if (input.role !== 'admin' && (await otherEnabledAdmins(ctx, input.userId)) === 0) {
           throw new TRPCError({ code: 'BAD_REQUEST', message: 'The last admin cannot lose the admin role' });
         }
-        return ctx.db
+        const [updated] = await ctx.db
           .update(users)
           .set({ role: input.role, updatedAt: now })
           .where(eq(users.id, input.userId))
-          .returning(publicUserColumns)
-          .get();
+          .returning(publicUserColumns(ctx.db.tables));
+        return updated;
       });
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
       ctx.revocations.setRole(user.id, user.role, now);
-      ctx.audit({
+      await ctx.audit({
         type: 'role_changed',
         outcome: 'success',
         userId: user.id,
@@ -140,37 +143,35 @@ export const adminRouter = router({
    */
   setDisabled: permissionProcedure('user:update:any')
     .input(z.object({ userId: userIdInput, disabled: z.boolean() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       if (input.disabled && input.userId === ctx.user.id) {
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'You cannot disable your own account' });
       }
       const now = ctx.now();
-      const { user, ended, changed } = ctx.db.transaction(
-        () => {
-          const target = ctx.db.select(adminUserColumns).from(users).where(eq(users.id, input.userId)).get();
-          if (!target) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
-          if (!!target.disabledAt === input.disabled) return { user: target, ended: [], changed: false };
-          if (input.disabled && target.role === 'admin' && otherEnabledAdmins(ctx, target.id) === 0) {
-            throw new TRPCError({ code: 'BAD_REQUEST', message: 'The last enabled admin cannot be disabled' });
-          }
-          const user = ctx.db
-            .update(users)
-            .set({ disabledAt: input.disabled ? now : null, updatedAt: now })
-            .where(eq(users.id, target.id))
-            .returning(adminUserColumns)
-            .get()!;
-          if (!input.disabled) return { user, ended: [], changed: true };
-          // In the same transaction: no session or link of the account outlives the disabling
-          // (and a sign-in that was checking the password meanwhile gets no session: sessions.ts).
-          ctx.emailTokens.revokeForUser(target.id, now);
-          const ended = ctx.sessions.revokeUserSessions(target.id, 'account_disabled', now);
-          return { user, ended, changed: true };
-        },
-        { behavior: 'immediate' },
-      );
+      const { users } = ctx.db.tables;
+      const columns = adminUserColumns(ctx.db.tables);
+      const { user, ended, changed } = await ctx.db.transaction(async () => {
+        const [target] = await ctx.db.select(columns).from(users).where(eq(users.id, input.userId));
+        if (!target) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+        if (!!target.disabledAt === input.disabled) return { user: target, ended: [] as string[], changed: false };
+        if (input.disabled && target.role === 'admin' && (await otherEnabledAdmins(ctx, target.id)) === 0) {
+          throw new TRPCError({ code: 'BAD_REQUEST', message: 'The last enabled admin cannot be disabled' });
+        }
+        const [user] = await ctx.db
+          .update(users)
+          .set({ disabledAt: input.disabled ? now : null, updatedAt: now })
+          .where(eq(users.id, target.id))
+          .returning(columns);
+        if (!input.disabled) return { user: user!, ended: [] as string[], changed: true };
+        // In the same transaction: no session or link of the account outlives the disabling
+        // (and a sign-in that was checking the password meanwhile gets no session: sessions.ts).
+        await ctx.emailTokens.revokeForUser(target.id, now);
+        const ended = await ctx.sessions.revokeUserSessions(target.id, 'account_disabled', now);
+        return { user: user!, ended, changed: true };
+      });
       if (changed) {
-        auditEndedSessions(ctx, user.id, ended, 'account_disabled', `by admin ${ctx.user.id}`);
-        ctx.audit({
+        await auditEndedSessions(ctx, user.id, ended, 'account_disabled', `by admin ${ctx.user.id}`);
+        await ctx.audit({
           type: input.disabled ? 'user_disabled' : 'user_enabled',
           outcome: 'success',
           userId: user.id,
@@ -183,14 +184,20 @@ export const adminRouter = router({
   /** Ends every session of a user at once (ASVS V7.4.5): a lost laptop, a departing employee. */
   revokeUserSessions: permissionProcedure('user:update:any')
     .input(z.object({ userId: userIdInput }))
-    .mutation(({ ctx, input }) => {
-      if (!ctx.accounts.getUser(input.userId)) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
-      const ended = ctx.sessions.revokeUserSessions(input.userId, 'revoked', ctx.now());
+    .mutation(async ({ ctx, input }) => {
+      if (!(await ctx.accounts.getUser(input.userId)))
+        throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+      const ended = await ctx.sessions.revokeUserSessions(input.userId, 'revoked', ctx.now());
       const by = `by admin ${ctx.user.id}`;
-      auditEndedSessions(ctx, input.userId, ended, 'revoked', by);
+      await auditEndedSessions(ctx, input.userId, ended, 'revoked', by);
       // The admin's action is on record even when there was nothing to end.
       if (ended.length === 0) {
-        ctx.audit({ type: 'session_revoked', outcome: 'success', userId: input.userId, detail: `none live, ${by}` });
+        await ctx.audit({
+          type: 'session_revoked',
+          outcome: 'success',
+          userId: input.userId,
+          detail: `none live, ${by}`,
+        });
       }
       return { endedSessions: ended.length };
     }),
@@ -201,7 +208,7 @@ export const adminRouter = router({
    */
   sendPasswordReset: permissionProcedure('user:update:any')
     .input(z.object({ userId: userIdInput }))
-    .mutation(({ ctx, input }) => sendPasswordResetByAdmin(ctx, input.userId)),
+    .mutation(async ({ ctx, input }) => sendPasswordResetByAdmin(ctx, input.userId)),
 
   /**
    * The security audit log, newest first; pass `nextCursor` back as `before` for the next
@@ -219,13 +226,13 @@ export const adminRouter = router({
         type: z.enum(AUDIT_EVENT_TYPES).optional(),
       }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { email, ...query } = input;
-      if (email === undefined) return withUserEmails(ctx, ctx.auditLog.list(query));
-      const user = ctx.accounts.findByEmail(email);
+      if (email === undefined) return withUserEmails(ctx, await ctx.auditLog.list(query));
+      const user = await ctx.accounts.findByEmail(email);
       if (query.userId !== undefined && query.userId !== user?.id) {
         return withUserEmails(ctx, { events: [], nextCursor: null });
       }
-      return withUserEmails(ctx, ctx.auditLog.list({ ...query, userId: user?.id, email }));
+      return withUserEmails(ctx, await ctx.auditLog.list({ ...query, userId: user?.id, email }));
     }),
 });

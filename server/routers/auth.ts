@@ -31,7 +31,7 @@ export const authRouter = router({
   /** The sign-up link's token and a password: a verified account, signed in. */
   completeRegistration: publicProcedure
     .input(z.object({ token: linkTokenInput, password: newPasswordInput }))
-    .mutation(({ ctx, input }) => completeSignUp(ctx, input.token, input.password)),
+    .mutation(async ({ ctx, input }) => completeSignUp(ctx, input.token, input.password)),
 
   /** Always the same answer: a reset link goes out only when the address has an account. */
   requestPasswordReset: publicProcedure.input(z.object({ email: emailInput })).mutation(async ({ ctx, input }) => {
@@ -42,7 +42,7 @@ export const authRouter = router({
   /** The reset link's token and a new password: every session ends, a fresh one starts. */
   resetPassword: publicProcedure
     .input(z.object({ token: linkTokenInput, newPassword: newPasswordInput }))
-    .mutation(({ ctx, input }) => resetPassword(ctx, input.token, input.newPassword)),
+    .mutation(async ({ ctx, input }) => resetPassword(ctx, input.token, input.newPassword)),
 
   /** Proves the password again, so recent-auth actions are allowed for REAUTH_WINDOW. */
   reauthenticate: protectedProcedure.input(z.object({ password: passwordInput })).mutation(async ({ ctx, input }) => {
@@ -59,7 +59,7 @@ export const authRouter = router({
       );
       // Unknown e-mail and wrong password: the same error, after the same work.
       if (!verified) {
-        ctx.audit({ type: 'login', outcome: 'failure', detail: `email=${input.email}` });
+        await ctx.audit({ type: 'login', outcome: 'failure', detail: `email=${input.email}` });
         throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
       }
       const { user, passwordHash } = verified;
@@ -68,7 +68,7 @@ export const authRouter = router({
         if (!(error instanceof CredentialsChangedError)) throw error;
         throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
       });
-      ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId });
+      await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId });
       return { user, tokens };
     }),
 
@@ -90,24 +90,24 @@ export const authRouter = router({
       const token = ctx.transport === 'bearer' ? input?.refreshToken : ctx.cookies[REFRESH_COOKIE];
       // The access token (a host-only cookie no other site can plant, or the bearer) names the client's session.
       const clientSession = await ctx.tokens.readSession(presentedAccessToken(ctx));
-      const result = token ? ctx.sessions.rotateRefreshToken(token, ctx.now(), clientSession?.sessionId) : null;
+      const result = token ? await ctx.sessions.rotateRefreshToken(token, ctx.now(), clientSession?.sessionId) : null;
       if (!result || result.status === 'rejected') {
         clearSessionCookies(ctx);
         if (result?.reason === 'reused') {
           // A rotated refresh token came back: stolen, or replayed. The whole session is gone.
           ctx.logger.warn('security: refresh token reuse detected; session revoked', { ip: ctx.ip });
-          ctx.audit({
+          await ctx.audit({
             type: 'refresh_reuse_detected',
             outcome: 'failure',
             userId: result.userId,
             sessionId: result.sessionId,
           });
-          auditEndedSessions(ctx, result.userId!, [result.sessionId!], 'reuse_detected');
+          await auditEndedSessions(ctx, result.userId!, [result.sessionId!], 'reuse_detected');
         }
         throw refreshRefused(result?.reason);
       }
       if (result.status === 'grace') {
-        ctx.audit({
+        await ctx.audit({
           type: 'refresh_grace_used',
           outcome: 'success',
           userId: result.user.id,
@@ -124,9 +124,9 @@ export const authRouter = router({
       return { user: result.user, tokens };
     }),
 
-  logout: protectedProcedure.mutation(({ ctx }) => {
-    if (ctx.sessions.revokeSession(ctx.user.id, ctx.user.sessionId, 'logout', ctx.now())) {
-      auditEndedSessions(ctx, ctx.user.id, [ctx.user.sessionId], 'logout');
+  logout: protectedProcedure.mutation(async ({ ctx }) => {
+    if (await ctx.sessions.revokeSession(ctx.user.id, ctx.user.sessionId, 'logout', ctx.now())) {
+      await auditEndedSessions(ctx, ctx.user.id, [ctx.user.sessionId], 'logout');
     }
     clearSessionCookies(ctx);
     return { ok: true as const };
@@ -161,7 +161,7 @@ export const authRouter = router({
         ctx.user.tokenExpiresAt,
         ctx.now(),
       );
-      ctx.audit({
+      await ctx.audit({
         type: 'token_exchanged',
         outcome: 'success',
         userId: ctx.user.id,
@@ -174,7 +174,7 @@ export const authRouter = router({
   changePassword: protectedProcedure
     .input(z.object({ currentPassword: passwordInput, newPassword: newPasswordInput }))
     .mutation(async ({ ctx, input }) => {
-      const account = ctx.accounts.getUser(ctx.user.id);
+      const account = await ctx.accounts.getUser(ctx.user.id);
       if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
       // A stolen access token must not become a password oracle: wrong guesses are limited
       // per session. Guesses at sign-in on this account do not count here (decision 008).
@@ -183,11 +183,11 @@ export const authRouter = router({
       );
       const event = { type: 'password_changed', userId: ctx.user.id, sessionId: ctx.user.sessionId } as const;
       if (!verified) {
-        ctx.audit({ ...event, outcome: 'failure', detail: 'wrong current password' });
+        await ctx.audit({ ...event, outcome: 'failure', detail: 'wrong current password' });
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'The current password is not correct' });
       }
-      const ended = setNewPassword(ctx, await ctx.passwords.hash(input.newPassword));
-      ctx.audit({ ...event, outcome: 'success' });
+      const ended = await setNewPassword(ctx, await ctx.passwords.hash(input.newPassword));
+      await ctx.audit({ ...event, outcome: 'success' });
       return { endedSessions: ended.length };
     }),
 });

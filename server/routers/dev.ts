@@ -3,7 +3,6 @@
 // Delete this file and its line in _app.ts if you have no use for it.
 import { TRPCError } from '@trpc/server';
 import { desc } from 'drizzle-orm';
-import { devMailbox } from '../../db/schema.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -22,8 +21,9 @@ const developmentOnly = publicProcedure.use(({ ctx, path, next }) => {
 
 export const devRouter = router({
   /** The 50 newest mails, newest first. They hold live links: development only. */
-  mailbox: developmentOnly.query(({ ctx }) =>
-    ctx.db
+  mailbox: developmentOnly.query(async ({ ctx }) => {
+    const { devMailbox } = ctx.db.tables;
+    return await ctx.db
       .select({
         id: devMailbox.id,
         to: devMailbox.to,
@@ -34,7 +34,6 @@ export const devRouter = router({
       })
       .from(devMailbox)
       .orderBy(desc(devMailbox.id))
-      .limit(50)
-      .all(),
-  ),
+      .limit(50);
+  }),
 });

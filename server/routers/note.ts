@@ -8,7 +8,6 @@
 import { TRPCError } from '@trpc/server';
 import { type SQL, and, desc, eq, lt, or } from 'drizzle-orm';
 import { z } from 'zod';
-import { notes } from '../../db/schema.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
 import { type Capability, can } from '../auth/permissions.ts';
 import type { Context } from '../context.ts';
@@ -21,26 +20,19 @@ const bodyInput = z.string().max(5000, 'A note is at most 5000 characters');
 /** `<updatedAt ms>.<id>` of the last note of the previous page (newest first). */
 const cursorInput = z.string().regex(/^\d{1,15}\.[\w-]{1,64}$/, 'Not a cursor from note.list');
 
-const columns = {
-  id: notes.id,
-  ownerId: notes.ownerId,
-  title: notes.title,
-  body: notes.body,
-  createdAt: notes.createdAt,
-  updatedAt: notes.updatedAt,
-};
-
 type Caller = Context & { user: { id: string; role: Parameters<typeof can>[0]['role'] }; access: 'own' | 'any' };
 
 /** With `:own` access only the caller's rows match; with `:any`, every row. */
-const scope = (ctx: Caller): SQL | undefined => (ctx.access === 'own' ? eq(notes.ownerId, ctx.user.id) : undefined);
+const scope = (ctx: Caller): SQL | undefined =>
+  ctx.access === 'own' ? eq(ctx.db.tables.notes.ownerId, ctx.user.id) : undefined;
 
 /**
  * The note `id` if the caller may do `capability` to it. A note the caller may not even read
  * is "not found", exactly like one that does not exist: ids of others' notes are no oracle.
  */
-function noteFor(ctx: Caller, id: string, capability: Capability) {
-  const note = ctx.db.select(columns).from(notes).where(eq(notes.id, id)).get();
+async function noteFor(ctx: Caller, id: string, capability: Capability) {
+  const { notes } = ctx.db.tables;
+  const [note] = await ctx.db.select().from(notes).where(eq(notes.id, id));
   if (!note || !can(ctx.user, 'note:read', note.ownerId)) {
     throw new TRPCError({ code: 'NOT_FOUND', message: NOT_FOUND });
   }
@@ -62,10 +54,11 @@ export const noteRouter = router({
         })
         .default({ limit: 20 }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       if (ctx.access === 'own' && input.ownerId !== undefined && input.ownerId !== ctx.user.id) {
         throw toTRPCError(new AuthError('insufficient_permission', 'note:read:own cannot list other owners'));
       }
+      const { notes } = ctx.db.tables;
       const [at, id] = input.cursor ? input.cursor.split('.') : [];
       const after =
         at && id
@@ -74,13 +67,12 @@ export const noteRouter = router({
               and(eq(notes.updatedAt, new Date(Number(at))), lt(notes.id, id)),
             )
           : undefined;
-      const rows = ctx.db
-        .select(columns)
+      const rows = await ctx.db
+        .select()
         .from(notes)
         .where(and(scope(ctx), input.ownerId ? eq(notes.ownerId, input.ownerId) : undefined, after))
         .orderBy(desc(notes.updatedAt), desc(notes.id))
-        .limit(input.limit + 1)
-        .all();
+        .limit(input.limit + 1);
       const page = rows.slice(0, input.limit);
       const last = page.at(-1);
       return {
@@ -91,43 +83,43 @@ export const noteRouter = router({
 
   get: permissionProcedure('note:read')
     .input(z.object({ id: idInput }))
-    .query(({ ctx, input }) => noteFor(ctx, input.id, 'note:read')),
+    .query(async ({ ctx, input }) => noteFor(ctx, input.id, 'note:read')),
 
   create: permissionProcedure('note:create')
     .input(z.object({ title: titleInput, body: bodyInput.default('') }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const now = ctx.now();
-      return ctx.db
-        .insert(notes)
+      const [note] = await ctx.db
+        .insert(ctx.db.tables.notes)
         .values({ ownerId: ctx.user.id, title: input.title, body: input.body, createdAt: now, updatedAt: now })
-        .returning(columns)
-        .get();
+        .returning();
+      return note!;
     }),
 
   update: permissionProcedure('note:update')
     .input(z.object({ id: idInput, title: titleInput.optional(), body: bodyInput.optional() }))
-    .mutation(({ ctx, input }) => {
-      noteFor(ctx, input.id, 'note:update');
+    .mutation(async ({ ctx, input }) => {
+      await noteFor(ctx, input.id, 'note:update');
+      const { notes } = ctx.db.tables;
       // Scoped again in the statement itself: a note that changed hands meanwhile is not touched.
-      const updated = ctx.db
+      const [updated] = await ctx.db
         .update(notes)
         .set({ title: input.title, body: input.body, updatedAt: ctx.now() })
         .where(and(eq(notes.id, input.id), scope(ctx)))
-        .returning(columns)
-        .get();
+        .returning();
       if (!updated) throw new TRPCError({ code: 'NOT_FOUND', message: NOT_FOUND });
       return updated;
     }),
 
   delete: permissionProcedure('note:delete')
     .input(z.object({ id: idInput }))
-    .mutation(({ ctx, input }) => {
-      noteFor(ctx, input.id, 'note:delete');
-      const deleted = ctx.db
+    .mutation(async ({ ctx, input }) => {
+      await noteFor(ctx, input.id, 'note:delete');
+      const { notes } = ctx.db.tables;
+      const [deleted] = await ctx.db
         .delete(notes)
         .where(and(eq(notes.id, input.id), scope(ctx)))
-        .returning({ id: notes.id })
-        .get();
+        .returning({ id: notes.id });
       if (!deleted) throw new TRPCError({ code: 'NOT_FOUND', message: NOT_FOUND });
       return { ok: true as const };
     }),

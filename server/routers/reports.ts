@@ -12,5 +12,5 @@ const summarySchema = z.object({
 
 export const reportsRouter = router({
   /** The signed-in user's reports, from the reports service (JWT_SERVICES=reports=<its URL>). */
-  summary: protectedProcedure.query(({ ctx }) => callService(ctx, 'reports', '/summary', summarySchema)),
+  summary: protectedProcedure.query(async ({ ctx }) => callService(ctx, 'reports', '/summary', summarySchema)),
 });

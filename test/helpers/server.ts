@@ -4,12 +4,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterEach } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Db, openDatabase } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createApp } from '../../server/app.ts';
 import { createServices } from '../../server/context.ts';
 import { type Logger, createLogger } from '../../server/logger.ts';
 import { testConfig } from './config.ts';
+import { openTestDatabase } from './database.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
@@ -36,7 +37,8 @@ export function createClock(start = new Date()) {
 }
 
 /**
- * Starts the app in-process on a fresh in-memory database (or `db`, to restart on one).
+ * Starts the app in-process on a fresh database of this run's engine (database.ts), or on
+ * `db`, to restart on one.
  *
  * @example
  * const server = await startServer({ vars: { ACCESS_TOKEN_TTL: '60' }, clock })
@@ -52,11 +54,11 @@ export async function startServer(
   } = {},
 ) {
   const config = testConfig(options.vars);
-  const db = options.db ?? openDatabase(config.databaseUrl);
-  migrateDatabase(db);
+  const db = options.db ?? (await openTestDatabase());
+  await migrateDatabase(db);
   const now = options.clock?.now ?? (() => new Date());
   const logger = options.logger ?? createLogger('error');
-  const services = createServices({ db, config, logger, now });
+  const services = await createServices({ db, config, logger, now });
   services.mail.start();
   const server = createApp(services);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -71,7 +73,7 @@ export async function startServer(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await services.mail.stop();
-      if (closeDatabase) db.$client.close();
+      if (closeDatabase) await db.close();
     },
   };
 }

@@ -19,7 +19,7 @@ export async function createUser(
   const email = options.email ?? `user-${randomBytes(6).toString('hex')}@example.com`;
   const passwordHash = await server.services.passwords.hash(PASSWORD);
   const now = options.clock?.now() ?? new Date();
-  if (!insertVerifiedUser(server.db, { email, passwordHash, role: options.role }, now)) {
+  if (!(await insertVerifiedUser(server.db, { email, passwordHash, role: options.role }, now))) {
     throw new Error(`createUser: ${email} is taken`);
   }
   const res = await client.mutate<{ user: { id: string; email: string; role: Role } }>('auth.login', {

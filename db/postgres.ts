@@ -1,0 +1,139 @@
+// PostgreSQL through node-postgres (`pg`), chosen by a postgres:// DATABASE_URL. Edit it
+// to size the pool or tune the retry of aborted transactions.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import type { Db } from './client.ts';
+import { POSTGRES_MIGRATIONS } from './migrate.ts';
+import * as schema from './schema.postgres.ts';
+
+/** What a query needs: a pool, a client checked out of it, or an embedded engine. */
+export interface Queryable {
+  query(...args: never[]): Promise<unknown>;
+}
+
+/** How an engine opens a transaction on one connection and hands it to `fn`. */
+export type RunInTransaction = <T>(fn: (connection: Queryable) => Promise<T>) => Promise<T>;
+
+/** SQLSTATEs after which PostgreSQL asks the client to run the whole transaction again. */
+const RETRYABLE = new Set(['40001' /* serialization_failure */, '40P01' /* deadlock_detected */]);
+const MAX_ATTEMPTS = 20;
+
+/** Whether PostgreSQL aborted the transaction for a conflict (drizzle wraps its error: see `cause`). */
+export function isRetryable(error: unknown): boolean {
+  for (let e = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if (RETRYABLE.has((e as { code?: string }).code ?? '')) return true;
+  }
+  return false;
+}
+
+/**
+ * Wraps a PostgreSQL connection source as the app's Db. Queries made while a transaction
+ * runs go to that transaction's connection (found through AsyncLocalStorage), so the shared
+ * code uses one `db` everywhere, as it does on SQLite.
+ */
+export function postgresDb(parts: {
+  pool: Queryable;
+  runInTransaction: RunInTransaction;
+  migrate: (migrationsFolder?: string) => Promise<number>;
+  close: () => Promise<void>;
+}): Db {
+  const current = new AsyncLocalStorage<{ connection: Queryable; depth: number }>();
+  const client = {
+    query: (...args: never[]) => (current.getStore()?.connection ?? parts.pool).query(...args),
+  };
+  const orm = drizzle({ client: client as unknown as pg.Pool, schema });
+
+  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = current.getStore();
+    if (outer) return savepoint(outer, fn);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await parts.runInTransaction((connection) => current.run({ connection, depth: 0 }, fn));
+      } catch (error) {
+        if (!isRetryable(error) || attempt === MAX_ATTEMPTS) throw error;
+        // Conflicting transactions back off by random amounts so they stop meeting.
+        await sleep(Math.random() * Math.min(2 ** attempt, 100));
+      }
+    }
+  }
+
+  async function savepoint<T>(tx: { connection: Queryable; depth: number }, fn: () => Promise<T>): Promise<T> {
+    const name = `sp${++tx.depth}`;
+    const run = (text: string) => (tx.connection.query as (text: string) => Promise<unknown>)(text);
+    await run(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn();
+      await run(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await run(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
+    } finally {
+      tx.depth--;
+    }
+  }
+
+  return Object.assign(orm, {
+    engine: 'postgres' as const,
+    tables: schema,
+    transaction,
+    ping: async () => {
+      await (client.query as (text: string) => Promise<unknown>)('SELECT 1');
+    },
+    migrate: parts.migrate,
+    close: parts.close,
+  }) as unknown as Db;
+}
+
+/** Opens a pool on `url`; nothing connects until the first query. */
+export function openPostgres(url: string, poolSize = 10): Db {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  // An idle connection the server dropped (a restart, a failover) is replaced by the
+  // pool; without a listener its error event would end the process.
+  pool.on('error', () => {});
+  return postgresDb({
+    pool,
+    runInTransaction: async (fn) => {
+      const connection = await pool.connect();
+      let broken = false;
+      try {
+        await connection.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        const result = await fn(connection);
+        await connection.query('COMMIT');
+        return result;
+      } catch (error) {
+        await connection.query('ROLLBACK').catch(() => (broken = true));
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
+    migrate: (folder = POSTGRES_MIGRATIONS) => migratePostgres(pool, folder),
+    close: () => pool.end(),
+  });
+}
+
+/** Any number of instances may boot at once: an advisory lock lets one migrate at a time. */
+const MIGRATION_LOCK = 7_262_010;
+
+async function migratePostgres(pool: pg.Pool, migrationsFolder: string): Promise<number> {
+  const connection = await pool.connect();
+  try {
+    await connection.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const count = async () => {
+      const table = await connection.query("SELECT to_regclass('drizzle.__drizzle_migrations') AS t");
+      if (table.rows[0]?.t === null) return 0;
+      const { rows } = await connection.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
+      return Number(rows[0]!.n);
+    };
+    const before = await count();
+    await migrate(drizzle({ client: connection }), { migrationsFolder });
+    return (await count()) - before;
+  } finally {
+    await connection.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    connection.release();
+  }
+}

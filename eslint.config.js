@@ -1,0 +1,49 @@
+import js from '@eslint/js';
+import drizzle from 'eslint-plugin-drizzle';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  // Generated output, reports and local databases are not authored code.
+  {
+    ignores: ['dist/', 'node_modules/', 'web/dist/', 'playwright-report/', 'test-results/', 'coverage/', 'data/'],
+  },
+
+  // Core rules catch real bugs (unreachable code, duplicate keys) in JS and TS alike.
+  js.configs.recommended,
+
+  // Type-aware rules exist to catch missing awaits during the sync -> async DB conversion.
+  {
+    files: ['**/*.{ts,tsx}'],
+    extends: [tseslint.configs.recommended],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      // React ignores the promise returned by async onClick/onSubmit handlers, so that's fine.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+      '@typescript-eslint/await-thenable': 'error',
+      // `_` marks intentionally unused bindings, matching tsc's noUnusedParameters convention.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+        },
+      ],
+    },
+  },
+
+  // A DELETE/UPDATE without WHERE wipes a whole table; `tx` covers transaction callbacks.
+  {
+    files: ['server/**/*.ts', 'scripts/**/*.ts'],
+    plugins: { drizzle },
+    rules: {
+      'drizzle/enforce-delete-with-where': ['error', { drizzleObjectName: ['db', 'tx'] }],
+      'drizzle/enforce-update-with-where': ['error', { drizzleObjectName: ['db', 'tx'] }],
+    },
+  },
+);
