@@ -46,4 +46,26 @@ export default defineConfig(
       'drizzle/enforce-update-with-where': ['error', { drizzleObjectName: ['db', 'tx'] }],
     },
   },
+
+  // Queries run on SQLite and PostgreSQL (db/client.ts): SQLite's own result methods and
+  // the raw connection exist on one engine only, so shared code awaits the query instead.
+  {
+    files: ['server/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts', 'db/**/*.ts'],
+    ignores: ['db/sqlite.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[arguments.length=0] > MemberExpression.callee > Identifier.property[name=/^(get|all|run|values)$/]',
+          message: 'SQLite-only: await the query (`const [row] = await db.select()…`) so it also runs on PostgreSQL.',
+        },
+        {
+          selector: 'MemberExpression > Identifier.property[name="$client"]',
+          message:
+            'The raw connection is engine-specific: use db.ping()/db.close(), or sqliteConnection(db) in SQLite-only code.',
+        },
+      ],
+    },
+  },
 );

@@ -81,3 +81,11 @@ export async function openDatabase(url: string): Promise<Db> {
  * @example db.select().from(sessions).where(gt(sessions.expiresAt, placeholderFor(sessions.expiresAt, 'now'))).prepare()
  */
 export const placeholderFor = (column: Column, name: string): SQL => sql`${sql.param(sql.placeholder(name), column)}`;
+
+/** DATABASE_URL for messages and logs: a PostgreSQL password is masked. */
+export function describeDatabase(url: string): string {
+  if (dialectOf(url) !== 'postgres') return url;
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -137,3 +137,42 @@ async function migratePostgres(pool: pg.Pool, migrationsFolder: string): Promise
     connection.release();
   }
 }
+
+/**
+ * Creates the database `url` names if the server has none by that name (`npm run setup`);
+ * returns whether it did. Connects to the server's `postgres` database to do so, which
+ * needs the CREATEDB privilege: without it, the error says so.
+ */
+export async function createPostgresDatabaseIfMissing(url: string): Promise<boolean> {
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await probe.connect();
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000' /* invalid_catalog_name */) throw error;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const server = new URL(url);
+  server.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: server.toString(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    return true;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A one-line reason for a connection failure, without the URL's password. */
+export function describeConnectionError(error: unknown): string | undefined {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'ECONNREFUSED') return 'nothing answers at that address: is PostgreSQL running?';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'its host name does not resolve';
+  if (code === '28P01' || code === '28000') return `the server refused the credentials (${message})`;
+  if (code === '3D000' || code === '42501') return message;
+  if (message?.includes('timeout')) return 'the server did not answer within 5 seconds';
+  return undefined;
+}

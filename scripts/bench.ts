@@ -17,7 +17,6 @@ import autocannon from 'autocannon';
 import { SMTPServer } from 'smtp-server';
 import { openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { users } from '../db/schema.ts';
 import { createRevocations } from '../server/auth/revocations.ts';
 import { createSessionStore } from '../server/auth/sessions.ts';
 import { generateKeyPair } from '../server/auth/signing-keys.ts';
@@ -126,7 +125,7 @@ async function main() {
     }
     Object.assign(results, await measureUncachedVerification());
     Object.assign(results, await measureMailRequestsWithSlowSmtp(dir));
-    results.refreshRotationsPerSecondInProcess = measureInProcessRotation(dir);
+    results.refreshRotationsPerSecondInProcess = await measureInProcessRotation(dir);
     Object.assign(results, measureBundle());
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -426,7 +425,7 @@ async function measureUncachedVerification() {
           ? { JWT_SECRET: randomBytes(32).toString('base64url') }
           : { JWT_PRIVATE_KEY: generateKeyPair(alg).privateKey }),
       });
-      const tokens = createAccessTokens(config.jwt, () => true);
+      const tokens = createAccessTokens(config.jwt, async () => true);
       const now = new Date();
       const subject = {
         userId: 'u',
@@ -455,7 +454,7 @@ async function measureUncachedVerification() {
 }
 
 /** The rotation transaction alone, on a file database like the server's. */
-function measureInProcessRotation(dir: string) {
+async function measureInProcessRotation(dir: string) {
   const config = parseConfig({
     NODE_ENV: 'production',
     APP_ORIGIN: ORIGIN,
@@ -464,30 +463,28 @@ function measureInProcessRotation(dir: string) {
     SMTP_URL: 'smtp://127.0.0.1:25',
     MAIL_FROM,
   });
-  const db = openDatabase(join(dir, 'rotation.db'));
-  migrateDatabase(db);
+  const db = await openDatabase(join(dir, 'rotation.db'));
+  await migrateDatabase(db);
   const store = createSessionStore(db, config.jwt, createRevocations(config.jwt.accessTokenTtl));
   const now = new Date();
-  const [user] = db
-    .insert(users)
+  const [user] = await db
+    .insert(db.tables.users)
     .values({ email: 'rotation@example.com', passwordHash: 'x', createdAt: now, updatedAt: now })
-    .returning()
-    .all();
-  const tokens = Array.from(
-    { length: SIZES.sessions },
-    () => store.createSession(user!.id, null, now).refreshToken.token,
-  );
+    .returning();
+  const tokens: string[] = [];
+  for (let i = 0; i < SIZES.sessions; i++)
+    tokens.push((await store.createSession(user!.id, null, now)).refreshToken.token);
   let rotations = 0;
   const started = performance.now();
   while (performance.now() - started < SIZES.rotationMs) {
     const i = rotations % tokens.length;
-    const result = store.rotateRefreshToken(tokens[i]!, new Date());
+    const result = await store.rotateRefreshToken(tokens[i]!, new Date());
     if (result.status !== 'rotated') throw new Error(`rotation ${rotations}: ${result.status}`);
     tokens[i] = result.refreshToken!.token;
     rotations++;
   }
   const perSecond = rotations / ((performance.now() - started) / 1000);
-  db.$client.close();
+  await db.close();
   return perSecond;
 }
 

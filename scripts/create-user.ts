@@ -67,11 +67,14 @@ try {
   if (!(error instanceof ConfigError)) throw error;
   fail(error.message);
 }
-const db = openDatabase(config.databaseUrl);
-migrateDatabase(db);
+const db = await openDatabase(config.databaseUrl);
+await migrateDatabase(db);
 const passwordHash = await createPasswordHasher(config.passwords).hash(input.data.password);
 // Made by whoever runs the server: its address counts as verified.
-const user = insertVerifiedUser(db, { email: input.data.email, role: input.data.role, passwordHash }, new Date());
-db.$client.close();
+const user = await insertVerifiedUser(
+  db,
+  { email: input.data.email, role: input.data.role, passwordHash },
+  new Date(),
+).finally(() => db.close());
 if (!user) fail(`an account with the e-mail ${input.data.email} already exists`);
 console.log(`Created ${input.data.role} ${input.data.email} (id ${user.id}).`);

@@ -210,9 +210,9 @@ async function floodNewAccounts(dir: string) {
     RATE_LIMIT_MAX_KEYS: String(FLOOD.maxKeys),
     HASH_QUEUE_LIMIT: '1',
   });
-  const db = openDatabase(config.databaseUrl);
-  migrateDatabase(db);
-  const services = createServices({ db, config, logger: createLogger('error'), now: () => new Date() });
+  const db = await openDatabase(config.databaseUrl);
+  await migrateDatabase(db);
+  const services = await createServices({ db, config, logger: createLogger('error'), now: () => new Date() });
   const server = createApp(services);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -242,7 +242,7 @@ async function floodNewAccounts(dir: string) {
   const keys = services.limits.size();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
-  db.$client.close();
+  await db.close();
   return { heap, requests, keys };
 }
 

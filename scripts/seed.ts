@@ -3,9 +3,8 @@
 // once. Refuses to run with NODE_ENV=production. Running it again adds nothing.
 import { randomBytes } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
-import { openDatabase } from '../db/client.ts';
+import { describeDatabase, openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { notes, users } from '../db/schema.ts';
 import { insertVerifiedUser } from '../server/auth/accounts.ts';
 import { createPasswordHasher } from '../server/auth/passwords.ts';
 import type { Role } from '../server/auth/roles.ts';
@@ -39,9 +38,11 @@ const config = (() => {
   }
 })();
 
-const db = openDatabase(config.databaseUrl);
+const db = await openDatabase(config.databaseUrl);
+const { users, notes } = db.tables;
+const where = describeDatabase(config.databaseUrl);
 try {
-  migrateDatabase(db);
+  await migrateDatabase(db);
   // 96 random bits: typed once from the console, never reused.
   const password = `seed-${randomBytes(12).toString('base64url')}`;
   const passwordHash = await createPasswordHasher(config.passwords).hash(password);
@@ -49,26 +50,27 @@ try {
   const created: string[] = [];
   for (const account of ACCOUNTS) {
     // An account that exists already keeps its password and role.
-    const inserted = insertVerifiedUser(db, { email: account.email, passwordHash, role: account.role }, now);
+    const inserted = await insertVerifiedUser(db, { email: account.email, passwordHash, role: account.role }, now);
     if (inserted) created.push(`${account.email} (${account.role})`);
-    const user = inserted ?? db.select({ id: users.id }).from(users).where(eq(users.email, account.email)).get();
+    const [user] = inserted
+      ? [inserted]
+      : await db.select({ id: users.id }).from(users).where(eq(users.email, account.email));
     if (!user) fail(`could not create or find ${account.email}`);
-    const [existing] = db.select({ n: count() }).from(notes).where(eq(notes.ownerId, user.id)).all();
+    const [existing] = await db.select({ n: count() }).from(notes).where(eq(notes.ownerId, user.id));
     if ((existing?.n ?? 0) > 0) continue;
-    account.notes.forEach((title, i) => {
-      // A second apart, so the list has a stable newest-first order.
+    // A second apart, so the list has a stable newest-first order.
+    const rows = account.notes.map((title, i) => {
       const at = new Date(now.getTime() - i * 1000);
-      db.insert(notes)
-        .values({ ownerId: user.id, title, body: `${title}: demo content.`, createdAt: at, updatedAt: at })
-        .run();
+      return { ownerId: user.id, title, body: `${title}: demo content.`, createdAt: at, updatedAt: at };
     });
+    await db.insert(notes).values(rows);
   }
   if (created.length === 0) {
-    console.log(`Nothing to add: ${ACCOUNTS.map((a) => a.email).join(' and ')} exist in ${config.databaseUrl}.`);
+    console.log(`Nothing to add: ${ACCOUNTS.map((a) => a.email).join(' and ')} exist in ${where}.`);
   } else {
-    console.log(`Created ${created.join(' and ')} with demo notes in ${config.databaseUrl}.`);
+    console.log(`Created ${created.join(' and ')} with demo notes in ${where}.`);
     console.log(`Password of the new account(s), shown once (development only): ${password}`);
   }
 } finally {
-  db.$client.close();
+  await db.close();
 }

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
-import { openDatabase } from '../db/client.ts';
-import { migrateDatabase } from '../db/migrate.ts';
+import { describeDatabase, dialectOf, openDatabase } from '../db/client.ts';
+import { MigrationError, migrateDatabase } from '../db/migrate.ts';
+import { createPostgresDatabaseIfMissing, describeConnectionError } from '../db/postgres.ts';
 import { ConfigError, parseConfig } from '../server/env.ts';
 import { ALGORITHMS, type Algorithm, generateKeyPair, publicKeyOf } from '../server/auth/signing-keys.ts';
 
@@ -165,13 +166,23 @@ if (done.length > 0) {
 
 const config = readConfig(text);
 
-const db = openDatabase(config.databaseUrl);
-const applied = migrateDatabase(db);
-db.$client.close();
-if (applied > 0) done.push(`Database ${config.databaseUrl}: applied ${applied} migration(s).`);
+const database = describeDatabase(config.databaseUrl);
+const engine = dialectOf(config.databaseUrl) === 'postgres' ? 'PostgreSQL' : 'SQLite';
+try {
+  if (engine === 'PostgreSQL' && (await createPostgresDatabaseIfMissing(config.databaseUrl))) {
+    done.push(`Created the PostgreSQL database ${database}.`);
+  }
+  const db = await openDatabase(config.databaseUrl);
+  const applied = await migrateDatabase(db).finally(() => db.close());
+  if (applied > 0) done.push(`Database ${database} (${engine}): applied ${applied} migration(s).`);
+} catch (error) {
+  const reason = error instanceof MigrationError ? error.message : describeConnectionError(error);
+  if (reason === undefined) throw error;
+  fail(`Cannot set up the database ${database} (${engine}): ${reason}`);
+}
 
 if (done.length === 0) {
-  console.log(`Nothing to change: ${ENV_FILE} is complete and ${config.databaseUrl} is up to date.`);
+  console.log(`Nothing to change: ${ENV_FILE} is complete and ${database} (${engine}) is up to date.`);
 } else {
   for (const line of done) console.log(line);
 }

@@ -84,14 +84,16 @@ export async function startProductionServer(
    */
   const addAccounts = async (emails: string[]) => {
     const passwordHash = await createPasswordHasher(parseConfig(env).passwords).hash(PASSWORD);
-    const db = openDatabase(env.DATABASE_URL);
+    const db = await openDatabase(env.DATABASE_URL);
     try {
       const now = new Date();
       for (const email of emails) {
-        if (!insertVerifiedUser(db, { email, passwordHash }, now)) throw new Error(`${email} has an account already`);
+        if (!(await insertVerifiedUser(db, { email, passwordHash }, now))) {
+          throw new Error(`${email} has an account already`);
+        }
       }
     } finally {
-      db.$client.close();
+      await db.close();
     }
   };
   const stop = (signal: NodeJS.Signals = 'SIGTERM') => {

@@ -3,7 +3,6 @@
 // transport, calls user.me, refreshes, calls again and signs out; failures are one line.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { sessions } from '../../db/schema.ts';
 import { ROOT, spawnScript, startServer } from '../helpers/server.ts';
 import { PASSWORD, createUser } from '../helpers/users.ts';
 
@@ -42,14 +41,15 @@ test('signs in, calls user.me, refreshes, calls again and signs out, leaving its
   expect(output, 'tokens are never printed').not.toContain('eyJ');
 
   // Two sessions: the browser's, still live, and the CLI's, ended by its sign-out.
-  const rows = server.db.select().from(sessions).where(eq(sessions.userId, user.id)).all();
+  const { sessions } = server.db.tables;
+  const rows = await server.db.select().from(sessions).where(eq(sessions.userId, user.id));
   expect(rows).toHaveLength(2);
   const cli = rows.find((s) => s.userAgent !== 'test-client');
   expect(cli).toMatchObject({ revokedReason: 'logout' });
   expect(cli?.revokedAt).toBeInstanceOf(Date);
   const listed = await browser.query<{ id: string; current: boolean }[]>('session.list');
   expect(listed.body.result?.data.map((s) => [s.id, s.current])).toEqual([[rows.find((s) => s !== cli)!.id, true]]);
-  const [ended] = server.services.auditLog.list({ limit: 1, userId: user.id, type: 'session_revoked' }).events;
+  const [ended] = (await server.services.auditLog.list({ limit: 1, userId: user.id, type: 'session_revoked' })).events;
   expect(ended).toMatchObject({ sessionId: cli?.id, detail: 'logout' });
 });
 

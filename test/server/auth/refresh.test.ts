@@ -2,7 +2,6 @@
 // grace window, expiry, and what a refresh after sign-out gets.
 import { eq } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { refreshTokens, sessions } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
 import { type TestClient, createClient } from '../../helpers/client.ts';
 import { createClock, type startServer, startServersPerTest } from '../../helpers/server.ts';
@@ -26,12 +25,9 @@ function clientWith(server: Server, cookies: { access?: string; refresh?: string
   return other;
 }
 
-const liveTokens = (server: Server) =>
-  server.db
-    .select()
-    .from(refreshTokens)
-    .all()
-    .filter((t) => !t.usedAt);
+const liveTokens = async (server: Server) =>
+  (await server.db.select().from(server.db.tables.refreshTokens)).filter((t) => !t.usedAt);
+const allSessions = (server: Server) => server.db.select().from(server.db.tables.sessions);
 
 const authErrorOf = (res: Awaited<ReturnType<TestClient['query']>>) => res.body.error?.data.authError;
 
@@ -45,7 +41,8 @@ test('refresh rotates the refresh token and issues a new access token', async ()
   expect(client.cookie(ACCESS_COOKIE)).not.toBe(access);
   expect((await client.query('user.me')).status).toBe(200);
   // Stored as a hash only: the token itself is nowhere in the database.
-  const stored = server.db.select({ hash: refreshTokens.tokenHash }).from(refreshTokens).all();
+  const { refreshTokens } = server.db.tables;
+  const stored = await server.db.select({ hash: refreshTokens.tokenHash }).from(refreshTokens);
   expect(stored.map((r) => r.hash)).not.toContain(client.cookie(REFRESH_COOKIE));
   expect(JSON.stringify(res.body)).not.toContain(client.cookie(REFRESH_COOKIE)!);
 });
@@ -91,7 +88,7 @@ test('reusing a rotated refresh token after the grace window revokes the whole s
   const refresh = await victim.mutate('auth.refresh');
   expect(authErrorOf(refresh)).toBe('revoked_session');
 
-  const [session] = server.db.select().from(sessions).all();
+  const [session] = await allSessions(server);
   expect(session?.revokedReason).toBe('reuse_detected');
 });
 
@@ -107,10 +104,10 @@ test('within the grace window a just-rotated token gets a fresh access token and
   expect(otherTab.cookie(REFRESH_COOKIE)).toBe(successor);
   expect((await otherTab.query('user.me')).status).toBe(200);
   // The session lives on, with exactly one live refresh token.
-  expect(liveTokens(server)).toHaveLength(1);
+  expect(await liveTokens(server)).toHaveLength(1);
   expect((await client.mutate('auth.refresh')).status).toBe(200);
-  expect(liveTokens(server)).toHaveLength(1);
-  const [event] = server.services.auditLog.list({ limit: 1, type: 'refresh_grace_used' }).events;
+  expect(await liveTokens(server)).toHaveLength(1);
+  const [event] = (await server.services.auditLog.list({ limit: 1, type: 'refresh_grace_used' })).events;
   expect(event).toMatchObject({ outcome: 'success', detail: '1 of 3' });
 });
 
@@ -126,7 +123,7 @@ test('a refresh whose response was lost is retried and recovers: no false reuse 
   const later = await client.mutate('auth.refresh');
   expect(later.status, 'the old code sent no successor, so this refresh looked like theft').toBe(200);
   expect((await client.query('user.me')).status).toBe(200);
-  expect(server.db.select().from(sessions).all()[0]?.revokedAt).toBeNull();
+  expect((await allSessions(server))[0]?.revokedAt).toBeNull();
 });
 
 test('grace answers are bounded: replaying a just-rotated token again and again ends the session', async () => {
@@ -136,8 +133,8 @@ test('grace answers are bounded: replaying a just-rotated token again and again 
   const statuses: number[] = [];
   for (let i = 0; i < 5; i++) statuses.push((await clientWith(server, { refresh: old }).mutate('auth.refresh')).status);
   expect(statuses).toEqual([200, 200, 200, 401, 401]);
-  expect(server.db.select().from(sessions).all()[0]?.revokedReason).toBe('reuse_detected');
-  expect(server.services.auditLog.list({ limit: 10, type: 'refresh_grace_used' }).events).toHaveLength(3);
+  expect((await allSessions(server))[0]?.revokedReason).toBe('reuse_detected');
+  expect((await server.services.auditLog.list({ limit: 10, type: 'refresh_grace_used' })).events).toHaveLength(3);
   expect(authErrorOf(await client.query('user.me'))).toBe('revoked_session');
 });
 
@@ -159,8 +156,8 @@ test('two tabs refreshing with the same token at once both succeed and leave one
   const tabs = [clientWith(server, { refresh: token }), clientWith(server, { refresh: token })];
   const results = await Promise.all(tabs.map((tab) => tab.mutate('auth.refresh')));
   expect(results.map((r) => r.status)).toEqual([200, 200]);
-  expect(liveTokens(server)).toHaveLength(1);
-  const [session] = server.db.select().from(sessions).all();
+  expect(await liveTokens(server)).toHaveLength(1);
+  const [session] = await allSessions(server);
   expect(session?.revokedAt).toBeNull();
   for (const tab of tabs) expect((await tab.query('user.me')).status).toBe(200);
 });
@@ -233,10 +230,11 @@ test('the session records who refreshed and when', async () => {
   const { client, clock, server } = await setup();
   clock.advance(120);
   await client.mutate('auth.refresh');
-  const [session] = server.db.select().from(sessions).all();
+  const [session] = await allSessions(server);
   expect(session?.lastUsedAt.getTime()).toBe(clock.now().getTime());
   expect(session?.userAgent).toBe('test-client');
-  const tokens = server.db.select().from(refreshTokens).where(eq(refreshTokens.sessionId, session!.id)).all();
+  const { refreshTokens } = server.db.tables;
+  const tokens = await server.db.select().from(refreshTokens).where(eq(refreshTokens.sessionId, session!.id));
   const [first, second] = tokens.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   expect(first?.replacedById).toBe(second?.id);
 });

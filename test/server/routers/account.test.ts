@@ -4,11 +4,12 @@
 // personal data, a goodbye mail goes out). Also: no token ever lands in the audit log,
 // the logs or the database.
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, getTableName } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { auditEvents, emailTokens, outbox, sessions, users } from '../../../db/schema.ts';
+import { sqliteConnection } from '../../../db/sqlite.ts';
 import { INVALID_LINK } from '../../../server/auth/account-lifecycle.ts';
 import { ACCESS_COOKIE } from '../../../server/auth/cookies.ts';
+import type { AuditEventType } from '../../../server/auth/audit-log.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import type { Logger } from '../../../server/logger.ts';
 import { templates } from '../../../server/mail/templates.ts';
@@ -27,13 +28,21 @@ const clientOf = (server: Server, clock?: { now: () => Date }, ip?: string) =>
 const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
 const signIn = (server: Server, email: string, password = PASSWORD) =>
   clientOf(server).mutate('auth.login', { email, password });
-const eventsOf = (server: Server, type?: (typeof auditEvents.$inferSelect)['type']) =>
-  server.db
+const eventsOf = (server: Server, type?: AuditEventType) => {
+  const { auditEvents } = server.db.tables;
+  return server.db
     .select()
     .from(auditEvents)
     .where(type ? eq(auditEvents.type, type) : undefined)
-    .orderBy(auditEvents.id)
-    .all();
+    .orderBy(auditEvents.id);
+};
+const usersWhere = (server: Server, by: { id: string } | { email: string }) => {
+  const { users } = server.db.tables;
+  return server.db
+    .select()
+    .from(users)
+    .where('id' in by ? eq(users.id, by.id) : eq(users.email, by.email));
+};
 
 const KIND_BY_SUBJECT = new Map(
   Object.entries(templates).map(([kind, render]) => [
@@ -128,8 +137,8 @@ test('asking for an address that has an account gets the same answer, sends it n
   expect(comparable(forTaken.headers)).toEqual(comparable(forFree.headers));
   expect(await mailsTo(server, taken)).toEqual([]);
   // A token is issued either way (it ends earlier links alike), but this one is never mailed.
-  expect(server.db.select().from(users).where(eq(users.id, owner.id)).get()?.email).toBe(taken);
-  expect(server.db.select().from(users).where(eq(users.id, asker.user.id)).get()?.email).toBe(asker.email);
+  expect((await usersWhere(server, { id: owner.id }))[0]?.email).toBe(taken);
+  expect((await usersWhere(server, { id: asker.user.id }))[0]?.email).toBe(asker.email);
 });
 
 test('the asker’s own mailbox does not tell an address that has an account from a free one', async () => {
@@ -168,9 +177,7 @@ test('a confirmation link for an address that got an account meanwhile is refuse
 
   expectInvalidLink(await confirm(server, token));
   expect((await client.query('user.me')).body.result?.data).toEqual(user);
-  expect(server.db.select().from(users).where(eq(users.email, contested)).get()?.id).toBe(
-    signedUp.body.result?.data.user.id,
-  );
+  expect((await usersWhere(server, { email: contested }))[0]?.id).toBe(signedUp.body.result?.data.user.id);
   expect((await signIn(server, email)).status).toBe(200);
 });
 
@@ -180,7 +187,7 @@ test('a confirmation link works once', async () => {
   const token = await changeLink(server, client, newAddress());
   expect((await confirm(server, token)).status).toBe(200);
   expectInvalidLink(await confirm(server, token));
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual(['email_change: used']);
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual(['email_change: used']);
 });
 
 test('a confirmation link expires after EMAIL_CHANGE_TOKEN_TTL', async () => {
@@ -196,8 +203,8 @@ test('a confirmation link expires after EMAIL_CHANGE_TOKEN_TTL', async () => {
   expect((await confirm(server, earlyToken)).status).toBe(200);
   clock.advance(2);
   expectInvalidLink(await confirm(server, lateToken));
-  expect(server.db.select().from(users).where(eq(users.id, late.user.id)).get()?.email).toBe(late.email);
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual(['email_change: expired']);
+  expect((await usersWhere(server, { id: late.user.id }))[0]?.email).toBe(late.email);
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual(['email_change: expired']);
 });
 
 test('a newer change request supersedes the older link', async () => {
@@ -208,7 +215,7 @@ test('a newer change request supersedes the older link', async () => {
   const newer = await changeLink(server, client, second);
   expectInvalidLink(await confirm(server, older));
   expect((await confirm(server, newer)).body.result?.data).toEqual({ email: second });
-  expect(server.db.select().from(users).where(eq(users.id, user.id)).get()?.email).toBe(second);
+  expect((await usersWhere(server, { id: user.id }))[0]?.email).toBe(second);
 });
 
 test('a confirmation link is good for an e-mail change only', async () => {
@@ -263,7 +270,7 @@ test('deleting the account needs a recent password proof', async () => {
   const res = await client.mutate('account.delete');
   expect(res.status).toBe(401);
   expect(res.body.error?.data.authError).toBe('reauth_required');
-  expect(server.db.select().from(users).where(eq(users.id, user.id)).get()).toBeDefined();
+  expect((await usersWhere(server, { id: user.id }))[0]).toBeDefined();
 });
 
 test('deleting removes the user and ends every session at once, refresh tokens included', async () => {
@@ -288,8 +295,9 @@ test('deleting removes the user and ends every session at once, refresh tokens i
   expect(onPhone.body.error?.data.authError).toBe('revoked_session');
   expect((await phone.mutate('auth.refresh')).status).toBe(401);
 
-  expect(server.db.select().from(users).where(eq(users.id, user.id)).all()).toEqual([]);
-  expect(server.db.select().from(sessions).where(eq(sessions.userId, user.id)).all()).toEqual([]);
+  expect(await usersWhere(server, { id: user.id })).toEqual([]);
+  const { sessions } = server.db.tables;
+  expect(await server.db.select().from(sessions).where(eq(sessions.userId, user.id))).toEqual([]);
   // Nobody else is affected.
   expect((await bystander.client.query('user.me')).status).toBe(200);
 });
@@ -319,11 +327,11 @@ test('deleting sends a goodbye mail to the address and kills the links the user 
   const resetToken = tokenFromLink((await nextMailTo(server, email)).link);
   expect((await client.mutate('account.delete')).status).toBe(200);
   expect(kinds(await mailsTo(server, email))).toEqual(['password_reset', 'account_deleted']);
-  expect(server.db.select().from(outbox).all()).toEqual([]);
+  expect(await server.db.select().from(server.db.tables.outbox)).toEqual([]);
   expectInvalidLink(
     await clientOf(server).mutate('auth.resetPassword', { token: resetToken, newPassword: 'a new passphrase' }),
   );
-  expect(server.db.select().from(emailTokens).all()).toEqual([]);
+  expect(await server.db.select().from(server.db.tables.emailTokens)).toEqual([]);
 });
 
 test('after deletion the account cannot sign in, and the address can sign up again as a new account', async () => {
@@ -352,13 +360,13 @@ test('the audit trail is kept without the user’s id, IP addresses, user agents
   await client.mutate('auth.changePassword', { currentPassword: 'wrong guess', newPassword: 'a new passphrase' });
   await client.mutate('account.changeEmail', { newEmail: newAddress() });
   await mailsTo(server, email);
-  const before = eventsOf(server).filter((e) => e.userId === user.id);
+  const before = (await eventsOf(server)).filter((e) => e.userId === user.id);
   expect(before.length).toBeGreaterThanOrEqual(4);
   expect(before.some((e) => e.ip && e.userAgent && e.detail)).toBe(true);
 
   expect((await client.mutate('account.delete')).status).toBe(200);
   await mailsTo(server, email); // the goodbye mail's mail_sent event too
-  const after = eventsOf(server);
+  const after = await eventsOf(server);
   for (const kept of before) {
     expect(after.find((e) => e.id === kept.id)).toMatchObject({
       type: kept.type,
@@ -376,7 +384,7 @@ test('after deletion no audit event names the deleted user’s id', async () => 
   const server = await start();
   const { client, user } = await createUser(server);
   expect((await client.mutate('account.delete')).status).toBe(200);
-  expect(JSON.stringify(eventsOf(server))).not.toContain(user.id);
+  expect(JSON.stringify(await eventsOf(server))).not.toContain(user.id);
 });
 
 test('after deletion no audit event names the deleted address', async () => {
@@ -384,7 +392,7 @@ test('after deletion no audit event names the deleted address', async () => {
   const { client, email } = await createUser(server);
   await signIn(server, email, 'a wrong password'); // a failed sign-in records the address tried
   expect((await client.mutate('account.delete')).status).toBe(200);
-  expect(JSON.stringify(eventsOf(server))).not.toContain(email);
+  expect(JSON.stringify(await eventsOf(server))).not.toContain(email);
 });
 
 // ---------------------------------------------------------------- no token anywhere
@@ -432,12 +440,24 @@ test('no link token is ever written to the audit log, the logs or the database',
   await mailsTo(server, newEmail); // every mail sent: the outbox is empty
 
   expect(tokens).toHaveLength(4);
-  const events = eventsOf(server);
+  const events = await eventsOf(server);
   expect(events.filter((e) => e.type === 'email_token_refused')).toHaveLength(5);
-  const tables = server.db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
-    name: string;
-  }[];
-  const database = tables.map(({ name }) => JSON.stringify(server.db.$client.prepare(`SELECT * FROM "${name}"`).all()));
+  // Every row of every table, read through drizzle so the dump is the same on both engines.
+  const tables = Object.values(server.db.tables);
+  const database: string[] = [];
+  for (const table of tables) {
+    database.push(JSON.stringify(await server.db.select().from(table as typeof server.db.tables.users)));
+  }
+  if (server.db.engine === 'sqlite') {
+    // db.tables is every table the app has (only SQLite's and drizzle's own bookkeeping are not in it).
+    const names = sqliteConnection(server.db)
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations'",
+      )
+      .pluck()
+      .all();
+    expect(names.sort()).toEqual(tables.map((t) => getTableName(t)).sort());
+  }
   expect(database.join('')).toContain(email); // the dump is real
   for (const token of tokens) {
     expect(JSON.stringify(events)).not.toContain(token);

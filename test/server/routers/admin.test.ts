@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { expect, test, vi } from 'vitest';
-import { auditEvents, sessions, users } from '../../../db/schema.ts';
 import { INVALID_LINK } from '../../../server/auth/account-lifecycle.ts';
+import type { AuditEventType } from '../../../server/auth/audit-log.ts';
 import { insertVerifiedUser } from '../../../server/auth/accounts.ts';
 import { appRouter } from '../../../server/routers/_app.ts';
 import { type CallResult, createClient } from '../../helpers/client.ts';
@@ -36,13 +36,22 @@ const clientOf = (server: Server) => createClient(server.url, server.config.appO
 const signIn = (server: Server, email: string, password = PASSWORD) =>
   clientOf(server).mutate('auth.login', { email, password });
 const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
-const auditRows = (server: Server, userId: string, type?: (typeof auditEvents.$inferSelect)['type']) =>
-  server.db
+const auditRows = (server: Server, userId: string, type?: AuditEventType) => {
+  const { auditEvents } = server.db.tables;
+  return server.db
     .select()
     .from(auditEvents)
     .where(and(eq(auditEvents.userId, userId), type ? eq(auditEvents.type, type) : undefined))
-    .orderBy(auditEvents.id)
-    .all();
+    .orderBy(auditEvents.id);
+};
+const sessionsOf = (server: Server, userId: string) => {
+  const { sessions } = server.db.tables;
+  return server.db.select().from(sessions).where(eq(sessions.userId, userId));
+};
+const usersWithId = (server: Server, id: string) => {
+  const { users } = server.db.tables;
+  return server.db.select().from(users).where(eq(users.id, id));
+};
 
 function expectRevoked(res: CallResult) {
   expect(res.status).toBe(401);
@@ -80,7 +89,7 @@ test('listUsers finds addresses by a substring in any case, taking % and _ liter
   // both in an address (`%` only here: the sign-up form's check is stricter).
   const now = new Date();
   for (const email of [`a_b-${t}@example.com`, `axb-${t}@example.com`, `100%-${t}@example.com`, `1000-${t}@x.org`]) {
-    insertVerifiedUser(server.db, { email, passwordHash: 'unused' }, now);
+    await insertVerifiedUser(server.db, { email, passwordHash: 'unused' }, now);
   }
   const search = async (text: string) =>
     (await admin.client.query<UserPage>('admin.listUsers', { search: text })).body
@@ -162,7 +171,7 @@ test('disabling ends every session at once: access tokens and refresh are refuse
     expectRevoked(await device.query('user.me'));
     expectRevoked(await device.mutate('auth.refresh'));
   }
-  const rows = server.db.select().from(sessions).where(eq(sessions.userId, target.user.id)).all();
+  const rows = await sessionsOf(server, target.user.id);
   expect(rows.map((s) => s.revokedReason)).toEqual(['account_disabled', 'account_disabled']);
   // Someone else's session is untouched.
   expect((await admin.client.query('user.me')).status).toBe(200);
@@ -188,7 +197,7 @@ test("a disabled account's sign-in is refused with exactly a wrong password's an
   // The same work: one password hash verified for each.
   expect(verify).toHaveBeenCalledTimes(4);
   verify.mockRestore();
-  expect(server.db.select().from(sessions).where(eq(sessions.userId, disabled.user.id)).all()).toHaveLength(1);
+  expect(await sessionsOf(server, disabled.user.id)).toHaveLength(1);
   // Refused by the password check itself (so a right password counts as a failed attempt),
   // not only by createSession behind it.
   expect(await server.services.accounts.verifyCredentials(disabled.email, PASSWORD, new Date())).toBeNull();
@@ -243,7 +252,7 @@ test('a sign-in whose password check was under way when the account was disabled
   release();
   const refused = await login;
   expect(answer(refused)).toEqual(answer(await signIn(server, target.email, 'not the password')));
-  const live = server.db.select().from(sessions).where(eq(sessions.userId, target.user.id)).all();
+  const live = await sessionsOf(server, target.user.id);
   expect(live.every((s) => s.revokedAt !== null)).toBe(true);
 });
 
@@ -269,7 +278,7 @@ test('disabling ends outstanding e-mailed links, and a disabled account is sent 
   expect(mails).toHaveLength(2);
   expect(mails[1]?.text).toContain('an administrator has disabled it, so no reset link was sent');
   expect(mails[1]?.link).toBeNull();
-  expect(auditRows(server, target.user.id, 'password_reset_requested').at(-1)?.detail).toBe(
+  expect((await auditRows(server, target.user.id, 'password_reset_requested')).at(-1)?.detail).toBe(
     'address has an account, account disabled: notice, no link',
   );
 });
@@ -285,7 +294,8 @@ test('an admin cannot disable themselves, nor the last enabled admin; a disabled
   // Only reachable when the caller is not itself an enabled admin (a race, or a future role
   // holding user:update:any): simulated by marking the caller disabled behind its back.
   const second = await createUser(server, { role: 'admin' });
-  server.db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, first.user.id)).run();
+  const { users } = server.db.tables;
+  await server.db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, first.user.id));
   const last = await first.client.mutate('admin.setDisabled', { userId: second.user.id, disabled: true });
   expect(last.status).toBe(400);
   expect(last.body.error?.message).toBe('The last enabled admin cannot be disabled');
@@ -307,12 +317,10 @@ test('two admins disabling each other at the same moment: one wins, an enabled a
     b.client.mutate('admin.setDisabled', { userId: a.user.id, disabled: true }),
   ]);
   expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-  const enabledAdmins = server.db
-    .select()
-    .from(users)
-    .where(eq(users.role, 'admin'))
-    .all()
-    .filter((u) => !u.disabledAt);
+  const { users } = server.db.tables;
+  const enabledAdmins = (await server.db.select().from(users).where(eq(users.role, 'admin'))).filter(
+    (u) => !u.disabledAt,
+  );
   expect(enabledAdmins).toHaveLength(1);
 });
 
@@ -332,8 +340,8 @@ test('disabling twice, or enabling an enabled account, changes nothing and audit
     disabled: true,
   });
   expect(again.body.result?.data.endedSessions).toBe(0);
-  expect(auditRows(server, target.user.id, 'user_disabled')).toHaveLength(1);
-  expect(auditRows(server, target.user.id, 'user_enabled')).toHaveLength(0);
+  expect(await auditRows(server, target.user.id, 'user_disabled')).toHaveLength(1);
+  expect(await auditRows(server, target.user.id, 'user_enabled')).toHaveLength(0);
 });
 
 // ---------------------------------------------------------------- audit
@@ -348,7 +356,7 @@ test("disabling, enabling and ending sessions are audited with the admin's id, a
   // No session is live now: the action is on record all the same.
   await admin.client.mutate('admin.revokeUserSessions', { userId: target.user.id });
 
-  const rows = auditRows(server, target.user.id).filter((e) => e.type !== 'login');
+  const rows = (await auditRows(server, target.user.id)).filter((e) => e.type !== 'login');
   expect(rows.map((e) => [e.type, e.outcome, e.detail])).toEqual([
     ['session_revoked', 'success', `account_disabled ${by}`],
     ['user_disabled', 'success', `${by}, 1 session(s) ended`],
@@ -415,7 +423,7 @@ test('sendPasswordReset mails the user the reset link, which works, and is audit
   expectRevoked(await target.client.query('user.me'));
   expect((await signIn(server, target.email, newPassword)).status).toBe(200);
 
-  const requested = auditRows(server, target.user.id, 'password_reset_requested');
+  const requested = await auditRows(server, target.user.id, 'password_reset_requested');
   expect(requested.map((e) => [e.outcome, e.detail])).toEqual([['success', `sent by admin ${admin.user.id}`]]);
 });
 
@@ -463,7 +471,7 @@ test('a plain user gets 403 insufficient_permission on every admin procedure, an
     expect(res.body.error?.data.authError, path).toBe('insufficient_permission');
   }
   expect((await admin.client.query('user.me')).body.result?.data).toMatchObject({ role: 'admin' });
-  expect(server.db.select().from(users).where(eq(users.id, admin.user.id)).get()?.disabledAt).toBeNull();
+  expect((await usersWithId(server, admin.user.id))[0]?.disabledAt).toBeNull();
   expect(await mailsTo(server, admin.email)).toEqual([]);
 });
 
@@ -480,5 +488,5 @@ test('the last enabled admin cannot delete their own account; with another admin
 
   await createUser(server, { role: 'admin' });
   expect((await only.client.mutate('account.delete')).status).toBe(200);
-  expect(server.db.select().from(users).where(eq(users.id, only.user.id)).all()).toEqual([]);
+  expect(await usersWithId(server, only.user.id)).toEqual([]);
 });

@@ -2,7 +2,6 @@
 // only their own rows (by id, by list filter, in a batch); an admin (`note:*:any`) reaches
 // every row; a note someone may not read does not exist for them (404, no id oracle).
 import { expect, test } from 'vitest';
-import { notes } from '../../../db/schema.ts';
 import type { CallResult, TestClient } from '../../helpers/client.ts';
 import { startServersPerTest } from '../../helpers/server.ts';
 import { createUser } from '../../helpers/users.ts';
@@ -54,13 +53,9 @@ test.each([
   const missing = await act(alice.client, 'no-such-note');
   expect(errorOf(foreign)).toEqual({ status: 404, authError: null });
   expect(foreign.body.error?.message).toBe(missing.body.error?.message);
-  expect(
-    server.db
-      .select()
-      .from(notes)
-      .all()
-      .find((n) => n.id === bobNote.id),
-  ).toMatchObject({ title: 'bob’s' });
+  expect((await server.db.select().from(server.db.tables.notes)).find((n) => n.id === bobNote.id)).toMatchObject({
+    title: 'bob’s',
+  });
 });
 
 test('a user’s list holds only their notes, and filtering by another owner is refused (403)', async () => {
@@ -91,13 +86,7 @@ test('a batch gets no further: each call in it is checked on its own', async () 
   });
   const results = (await deleted.json()) as { error?: { data: { httpStatus: number } } }[];
   expect(results.map((r) => r.error?.data.httpStatus ?? 200)).toEqual([404, 200]);
-  expect(
-    server.db
-      .select()
-      .from(notes)
-      .all()
-      .map((n) => n.title),
-  ).toEqual(['bob’s']);
+  expect((await server.db.select().from(server.db.tables.notes)).map((n) => n.title)).toEqual(['bob’s']);
 });
 
 test('an admin (note:*:any) lists, filters, reads, updates and deletes anyone’s notes', async () => {
@@ -159,11 +148,5 @@ test('deleting an account deletes its notes', async () => {
   const { server, alice, aliceNote } = await setup();
   await alice.client.mutate('auth.reauthenticate', { password: (await import('../../helpers/users.ts')).PASSWORD });
   expect((await alice.client.mutate('account.delete')).status).toBe(200);
-  expect(
-    server.db
-      .select()
-      .from(notes)
-      .all()
-      .map((n) => n.id),
-  ).not.toContain(aliceNote.id);
+  expect((await server.db.select().from(server.db.tables.notes)).map((n) => n.id)).not.toContain(aliceNote.id);
 });
