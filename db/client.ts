@@ -13,7 +13,15 @@ export type Dialect = 'sqlite' | 'postgres';
 /** The tables, by the names queries use; each engine has its own twin of every one. */
 export type Tables = Pick<
   typeof schema,
-  'users' | 'sessions' | 'refreshTokens' | 'auditEvents' | 'emailTokens' | 'outbox' | 'devMailbox' | 'notes'
+  | 'users'
+  | 'sessions'
+  | 'refreshTokens'
+  | 'auditEvents'
+  | 'emailTokens'
+  | 'outbox'
+  | 'devMailbox'
+  | 'notes'
+  | 'revocationFeed'
 >;
 
 /**
@@ -40,6 +48,21 @@ export type Db = QueryBuilder & {
    * await nothing slow (hashing, mail, the network) inside it. Nested calls are savepoints.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Sends `payload` to every process listening on `channel` when the current transaction
+   * commits (PostgreSQL's NOTIFY; at once outside a transaction). Nothing on SQLite, whose
+   * processes poll instead (see `listen`).
+   */
+  notify(channel: string, payload: string): Promise<void>;
+  /**
+   * PostgreSQL: calls `onMessage` with each payload sent on `channel`, and `onConnect` each
+   * time the listening connection is (re)established, to catch up on what a dropped
+   * connection missed; returns what stops it. SQLite: undefined (poll the table instead).
+   */
+  listen(
+    channel: string,
+    handlers: { onMessage: (payload: string) => void; onConnect: () => Promise<void> },
+  ): (() => Promise<void>) | undefined;
   /** One round trip to the engine (readiness checks). */
   ping(): Promise<void>;
   /** Applies pending migrations (from the engine's folder, see migrate.ts); returns how many. */

@@ -37,6 +37,7 @@ export function isRetryable(error: unknown): boolean {
 export function postgresDb(parts: {
   pool: Queryable;
   runInTransaction: RunInTransaction;
+  listen: Db['listen'];
   migrate: (migrationsFolder?: string) => Promise<number>;
   close: () => Promise<void>;
 }): Db {
@@ -80,6 +81,13 @@ export function postgresDb(parts: {
     engine: 'postgres' as const,
     tables: schema,
     transaction,
+    notify: async (channel: string, payload: string) => {
+      await (client.query as (text: string, values: string[]) => Promise<unknown>)('SELECT pg_notify($1, $2)', [
+        channel,
+        payload,
+      ]);
+    },
+    listen: parts.listen,
     ping: async () => {
       await (client.query as (text: string) => Promise<unknown>)('SELECT 1');
     },
@@ -111,9 +119,56 @@ export function openPostgres(url: string, poolSize = 10): Db {
         connection.release(broken);
       }
     },
+    listen: (channel, handlers) => listenPostgres(url, channel, handlers),
     migrate: (folder = POSTGRES_MIGRATIONS) => migratePostgres(pool, folder),
     close: () => pool.end(),
   });
+}
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to queries), reconnected
+ * with backoff whenever it drops; `onConnect` runs after each (re)connection.
+ */
+function listenPostgres(url: string, channel: string, handlers: Parameters<Db['listen']>[1]) {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let delay = 100;
+  let timer: NodeJS.Timeout | undefined;
+  const connect = async () => {
+    const attempt = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    let retried = false;
+    const retry = () => {
+      if (retried || stopped) return;
+      retried = true;
+      client = undefined;
+      attempt.end().catch(() => {});
+      timer = setTimeout(() => void connect(), delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+    attempt.on('notification', (message) => {
+      if (message.channel === channel) handlers.onMessage(message.payload ?? '');
+    });
+    // A server restart or a network cut: 'error' (with no listener it would end the
+    // process), then 'end'; either way, connect again.
+    attempt.on('error', retry);
+    attempt.on('end', retry);
+    try {
+      await attempt.connect();
+      await attempt.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      if (stopped) return void (await attempt.end());
+      client = attempt;
+      delay = 100;
+      await handlers.onConnect();
+    } catch {
+      retry();
+    }
+  };
+  void connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await client?.end().catch(() => {});
+  };
 }
 
 /** Any number of instances may boot at once: an advisory lock lets one migrate at a time. */

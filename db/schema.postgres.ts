@@ -138,3 +138,15 @@ export const notes = pgTable(
   },
   (t) => [index('notes_owner_id_updated_at_idx').on(t.ownerId, t.updatedAt)],
 );
+
+export const revocationFeed = pgTable(
+  'revocation_feed',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at').notNull(),
+    sessionId: text('session_id'),
+    userId: text('user_id'),
+    role: text('role', { enum: ROLES }),
+  },
+  (t) => [index('revocation_feed_at_idx').on(t.at)],
+);

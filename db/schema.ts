@@ -231,3 +231,25 @@ export const notes = sqliteTable(
   },
   (t) => [index('notes_owner_id_updated_at_idx').on(t.ownerId, t.updatedAt)],
 );
+
+/**
+ * What every process must refuse at once (server/auth/revocations.ts): a session that
+ * ended, or a user whose role changed (tokens with the old role must be refreshed).
+ * Written in the transaction that makes the change; each process reads the rows after the
+ * last it saw (told by PostgreSQL's NOTIFY, or polling on SQLite). Kept one access-token
+ * lifetime: older tokens have expired anyway.
+ */
+export const revocationFeed = sqliteTable(
+  'revocation_feed',
+  {
+    // Sequential on purpose: a process asks for the rows after the last one it applied.
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: timestamp('at').notNull(),
+    /** A session that ended (any reason): its access tokens are refused. */
+    sessionId: text('session_id'),
+    /** With `role`: the user's new role; tokens carrying another are refused. */
+    userId: text('user_id'),
+    role: text('role', { enum: ROLES }),
+  },
+  (t) => [index('revocation_feed_at_idx').on(t.at)],
+);

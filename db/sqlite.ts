@@ -121,6 +121,8 @@ export function openSqlite(path: string): Db {
     engine: 'sqlite' as const,
     tables: schema,
     transaction,
+    notify: async () => {},
+    listen: () => undefined,
     ping: async () => {
       sqlite.prepare('SELECT 1').get();
     },

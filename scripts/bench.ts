@@ -465,7 +465,7 @@ async function measureInProcessRotation(dir: string) {
   });
   const db = await openDatabase(join(dir, 'rotation.db'));
   await migrateDatabase(db);
-  const store = createSessionStore(db, config.jwt, createRevocations(config.jwt.accessTokenTtl));
+  const store = createSessionStore(db, config.jwt, createRevocations(db, config.jwt.accessTokenTtl));
   const now = new Date();
   const [user] = await db
     .insert(db.tables.users)

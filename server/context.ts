@@ -28,8 +28,8 @@ export interface ServerDeps {
 
 /** Everything built once per process. Loads the recent revocations from the database. */
 export async function createServices(deps: ServerDeps) {
-  const revocations = createRevocations(deps.config.jwt.accessTokenTtl);
-  await revocations.load(deps.db, deps.now());
+  const revocations = createRevocations(deps.db, deps.config.jwt.accessTokenTtl, deps.logger);
+  await revocations.load(deps.now());
   const passwords = createPasswordHasher(deps.config.passwords);
   const sessions = createSessionStore(deps.db, deps.config.jwt, revocations);
   const auditLog = createAuditLog(deps.db);

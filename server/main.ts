@@ -45,6 +45,7 @@ const prune = async () => {
   const now = new Date();
   try {
     const ended = await services.sessions.prune(now);
+    await services.revocations.prune(now);
     const links = await services.emailTokens.prune(now);
     const events = await services.auditLog.prune(now, config.auditRetentionDays);
     logger.debug(`Pruned ${ended} ended session(s), ${links} expired link(s) and ${events} audit event(s)`);
@@ -62,6 +63,8 @@ server.on('error', (error) => {
 server.listen(config.port, config.host, () => {
   // Mail queued before a crash or while SMTP was down goes out now.
   services.mail.start();
+  // Revocations made by the other processes on this database.
+  services.revocations.start();
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   logger.info(`Listening on http://${host}:${port} (${config.nodeEnv})`);
@@ -74,6 +77,7 @@ function shutdown(signal: string) {
     clearTimeout(force);
     void (async () => {
       await services.mail.stop();
+      await services.revocations.stop();
       // Rate-limit hits are counted in memory and written in batches: write what is pending.
       await services.auditLog.flush();
       await db.close();

@@ -155,14 +155,18 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     return { token: again, expiresAt: successor.expiresAt };
   }
 
-  async function revokeSessionRows(where: ReturnType<typeof and>, reason: RevocationReason, now: Date) {
-    const ended = await db
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: reason })
-      .where(and(where, isNull(sessions.revokedAt)))
-      .returning({ id: sessions.id });
-    for (const { id } of ended) revocations.revokeSession(id, now);
-    return ended.map(({ id }) => id);
+  /** Ends sessions and, in the same transaction, tells every process to refuse their tokens. */
+  function revokeSessionRows(where: ReturnType<typeof and>, reason: RevocationReason, now: Date) {
+    return db.transaction(async () => {
+      const ended = await db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(and(where, isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id });
+      const ids = ended.map(({ id }) => id);
+      await revocations.revokeSessions(ids, now);
+      return ids;
+    });
   }
 
   return {

@@ -121,10 +121,11 @@ export const adminRouter = router({
           .set({ role: input.role, updatedAt: now })
           .where(eq(users.id, input.userId))
           .returning(publicUserColumns(ctx.db.tables));
+        // Every process refuses the user's tokens with the old role from the commit on.
+        if (updated) await ctx.revocations.setRole(updated.id, updated.role, now);
         return updated;
       });
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
-      ctx.revocations.setRole(user.id, user.role, now);
       await ctx.audit({
         type: 'role_changed',
         outcome: 'success',

@@ -26,6 +26,7 @@ test('applies every committed migration to a fresh database, then is idempotent'
     expect(await migrateDatabase(db)).toBe(journal.entries.length);
     expect(await migrateDatabase(db)).toBe(0);
     const sqlite = sqliteConnection(db);
+    // eslint-disable-next-line no-restricted-syntax -- better-sqlite3's own statement: this test is about SQLite
     const tables = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     expect(tables).toEqual(expect.arrayContaining(['users', 'sessions', 'refresh_tokens']));
     expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -115,6 +116,7 @@ async function openSeededSqlite(): Promise<Db> {
 }
 
 const count = (db: Db, table: string) =>
+  // eslint-disable-next-line no-restricted-syntax -- better-sqlite3's own statement: these tests are about SQLite
   sqliteConnection(db).prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 test('a table rebuild keeps the rows that reference the rebuilt table', async () => {

@@ -48,15 +48,20 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
   };
 }
 
-/** Global setup: drops what an interrupted run left, and migrates the template. */
-export async function prepareTemplate(): Promise<void> {
+/** Drops every database a test run made (the template too), including an interrupted run's. */
+export async function dropTestDatabases(): Promise<void> {
   await onServer(async (client) => {
     const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
       `${TEST_DATABASE_PREFIX}%`,
     ]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await client.query(`CREATE DATABASE "${TEMPLATE_DATABASE}"`);
   });
+}
+
+/** Global setup: migrates the template every test's database is cloned from. */
+export async function prepareTemplate(): Promise<void> {
+  await dropTestDatabases();
+  await onServer((client) => client.query(`CREATE DATABASE "${TEMPLATE_DATABASE}"`));
   const template = openPostgres(withDatabase(url, TEMPLATE_DATABASE), 1);
   await template.migrate();
   await template.close();
@@ -70,6 +75,8 @@ async function openPglite(): Promise<Db> {
     pool: pglite,
     // PGlite is one connection: its transaction holds it, and other queries wait.
     runInTransaction: (fn) => pglite.transaction((tx: Connection) => fn(tx)),
+    // One connection, in this process: every write is already applied here.
+    listen: () => undefined,
     migrate: async (migrationsFolder = POSTGRES_MIGRATIONS) => {
       const applied = async () => {
         const { rows } = await pglite.query<{ n: number }>(

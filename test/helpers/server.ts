@@ -60,6 +60,7 @@ export async function startServer(
   const logger = options.logger ?? createLogger('error');
   const services = await createServices({ db, config, logger, now });
   services.mail.start();
+  services.revocations.start();
   const server = createApp(services);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -73,6 +74,7 @@ export async function startServer(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await services.mail.stop();
+      await services.revocations.stop();
       if (closeDatabase) await db.close();
     },
   };

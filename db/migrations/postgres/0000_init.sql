@@ -67,6 +67,14 @@ CREATE TABLE "refresh_tokens" (
 	CONSTRAINT "refresh_tokens_token_hash_unique" UNIQUE("token_hash")
 );
 --> statement-breakpoint
+CREATE TABLE "revocation_feed" (
+	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "revocation_feed_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
+	"at" timestamp (3) with time zone NOT NULL,
+	"session_id" text,
+	"user_id" text,
+	"role" text
+);
+--> statement-breakpoint
 CREATE TABLE "sessions" (
 	"id" text PRIMARY KEY NOT NULL,
 	"user_id" text NOT NULL,
@@ -105,5 +113,6 @@ CREATE INDEX "email_tokens_email_idx" ON "email_tokens" USING btree ("email");--
 CREATE INDEX "notes_owner_id_updated_at_idx" ON "notes" USING btree ("owner_id","updated_at");--> statement-breakpoint
 CREATE INDEX "outbox_next_attempt_at_idx" ON "outbox" USING btree ("next_attempt_at");--> statement-breakpoint
 CREATE INDEX "refresh_tokens_session_id_idx" ON "refresh_tokens" USING btree ("session_id");--> statement-breakpoint
+CREATE INDEX "revocation_feed_at_idx" ON "revocation_feed" USING btree ("at");--> statement-breakpoint
 CREATE INDEX "sessions_user_id_idx" ON "sessions" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "sessions_revoked_at_idx" ON "sessions" USING btree ("revoked_at");

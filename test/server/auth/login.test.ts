@@ -3,7 +3,6 @@
 // Sign-up itself (mail, link, its limits) is tested in sign-up.test.ts.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { users } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { type CallResult, type TestClient, createClient, randomIp } from '../../helpers/client.ts';
@@ -85,7 +84,7 @@ test("an account whose address was never proved cannot sign in: the answer is a 
   // No flow creates one today (sign-up proves the address first); the check stands guard.
   const email = 'never-proved@example.com';
   const passwordHash = await server.services.passwords.hash(PASSWORD);
-  server.db.insert(users).values({ email, passwordHash, emailVerifiedAt: null }).run();
+  await server.db.insert(server.db.tables.users).values({ email, passwordHash, emailVerifiedAt: null });
   const rightPassword = await newClient().mutate('auth.login', { email, password: PASSWORD });
   const wrongPassword = await newClient().mutate('auth.login', { email, password: 'not the password' });
   expect(rightPassword.status).toBe(401);
@@ -170,14 +169,18 @@ test('an old, cheaper hash is upgraded on the next successful sign-in', async ()
   const { email, user } = await createUser(weak);
   const stronger = await startServer({ vars: { ARGON2_MEMORY_KIB: '2048' }, db: weak.db });
   try {
-    const hashOf = () => weak.db.select().from(users).where(eq(users.id, user.id)).get()!.passwordHash;
-    expect(hashOf()).toContain('m=1024');
+    const { users } = weak.db.tables;
+    const hashOf = async () => {
+      const [row] = await weak.db.select().from(users).where(eq(users.id, user.id));
+      return row!.passwordHash;
+    };
+    expect(await hashOf()).toContain('m=1024');
     const res = await createClient(stronger.url, stronger.config.appOrigin).mutate('auth.login', {
       email,
       password: PASSWORD,
     });
     expect(res.status).toBe(200);
-    expect(hashOf()).toContain('m=2048');
+    expect(await hashOf()).toContain('m=2048');
   } finally {
     await stronger.close({ closeDatabase: false });
     await weak.close();

@@ -7,7 +7,6 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { expect, test } from 'vitest';
-import { sessions } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { AUTH_ERRORS } from '../../../server/auth/errors.ts';
 import { type CallResult, createClient } from '../../helpers/client.ts';
@@ -33,12 +32,9 @@ async function setup(vars: Record<string, string> = {}) {
 const authErrorOf = (res: CallResult) => res.body.error?.data.authError;
 const challenge = (server: Server, error: string, description: string) =>
   `Bearer realm="${server.services.realm}", error="${error}", error_description="${description}"`;
-const sessionOf = (server: Server, jwt: string) =>
-  server.db
-    .select()
-    .from(sessions)
-    .all()
-    .find((s) => s.id === decodeJwt(jwt).sid);
+const allSessions = (server: Server) => server.db.select().from(server.db.tables.sessions);
+const sessionOf = async (server: Server, jwt: string) =>
+  (await allSessions(server)).find((s) => s.id === decodeJwt(jwt).sid);
 
 // --- A native session's life ------------------------------------------------------------
 
@@ -85,7 +81,7 @@ test('a refresh with the body token rotates both tokens; within the grace window
   const again = await retry.refresh(oldRefresh);
   expect(again.status).toBe(200);
   expect(again.body.result?.data.tokens?.refreshToken).toBe(successor);
-  expect(sessionOf(server, oldAccess)?.revokedAt).toBeNull();
+  expect((await sessionOf(server, oldAccess))?.revokedAt).toBeNull();
 });
 
 test('a rotated refresh token replayed after the grace window ends the session: access and newest refresh token too', async () => {
@@ -107,7 +103,7 @@ test('a rotated refresh token replayed after the grace window ends the session: 
     challenge(server, 'invalid_token', AUTH_ERRORS.revoked_session.message),
   );
   expect(authErrorOf(await native.refresh())).toBe('revoked_session');
-  expect(sessionOf(server, native.accessToken!)?.revokedReason).toBe('reuse_detected');
+  expect((await sessionOf(server, native.accessToken!))?.revokedReason).toBe('reuse_detected');
 });
 
 test('a refresh token sent with the access token of another session is refused and spends nothing', async () => {
@@ -130,7 +126,7 @@ test('sign-out with the bearer token ends the session', async () => {
   expect(me.status).toBe(401);
   expect(authErrorOf(me)).toBe('revoked_session');
   expect(authErrorOf(await native.refresh())).toBe('revoked_session');
-  expect(sessionOf(server, native.accessToken!)?.revokedReason).toBe('logout');
+  expect((await sessionOf(server, native.accessToken!))?.revokedReason).toBe('logout');
   // Only that session: the browser's lives on.
   expect((await browser.query('user.me')).status).toBe(200);
 });
@@ -171,7 +167,7 @@ test.each([
   expect(me.status).toBe(401);
   expect(authErrorOf(me)).toBe('revoked_session');
   expect(authErrorOf(await native.refresh())).toBe('revoked_session');
-  expect(sessionOf(server, native.accessToken!)?.revokedReason).toBe(reason);
+  expect((await sessionOf(server, native.accessToken!))?.revokedReason).toBe(reason);
 });
 
 // --- Refused before any procedure runs ------------------------------------------------------
@@ -285,19 +281,19 @@ test('signing in while presenting someone else’s old token does not end their 
   const attacker = createNativeClient(server.url);
   attacker.setTokens({ access: leaked });
   expect((await attacker.login(attackerEmail)).status).toBe(200);
-  expect(sessionOf(server, leaked)?.revokedAt).toBeNull();
+  expect((await sessionOf(server, leaked))?.revokedAt).toBeNull();
   expect((await victim.refresh()).status).toBe(200);
   // The same user signing in again does end the session its token names.
   const again = createNativeClient(server.url);
   again.setTokens({ access: victim.accessToken! });
   const before = victim.accessToken!;
   expect((await again.login(email)).status).toBe(200);
-  expect(sessionOf(server, before)?.revokedReason).toBe('signed_in_again');
+  expect((await sessionOf(server, before))?.revokedReason).toBe('signed_in_again');
 });
 
 test('a native sign-in from a page of our own origin is refused: no tokens, no session', async () => {
   const { server, email } = await setup();
-  const sessionsBefore = server.db.select().from(sessions).all().length;
+  const sessionsBefore = (await allSessions(server)).length;
   const native = createNativeClient(server.url);
   const res = await native.mutate('auth.login', { email, password: PASSWORD }, { origin: server.config.appOrigin });
   expect(res.status).toBe(403);
@@ -306,7 +302,7 @@ test('a native sign-in from a page of our own origin is refused: no tokens, no s
   expect(JSON.stringify(res.body)).not.toContain('eyJ');
   expect(native.accessToken).toBeUndefined();
   expect(res.setCookies).toEqual([]);
-  expect(server.db.select().from(sessions).all()).toHaveLength(sessionsBefore);
+  expect(await allSessions(server)).toHaveLength(sessionsBefore);
 });
 
 test('a native POST needs no Origin (no CSRF check applies) but still needs JSON', async () => {
@@ -401,7 +397,7 @@ test('a service token has exactly that service’s audience, the same user, and 
     audience: SERVICES.reports,
     expiresAt: new Date(claims.exp! * 1000).toISOString(),
   });
-  expect(server.services.auditLog.list({ limit: 1, type: 'token_exchanged' }).events[0]).toMatchObject({
+  expect((await server.services.auditLog.list({ limit: 1, type: 'token_exchanged' })).events[0]).toMatchObject({
     userId: user.id,
     detail: 'reports',
   });

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { auditEvents, emailTokens } from '../../../db/schema.ts';
 import { INVALID_LINK } from '../../../server/auth/account-lifecycle.ts';
+import type { AuditEventType } from '../../../server/auth/audit-log.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { type CallResult, type TestClient, createClient } from '../../helpers/client.ts';
@@ -22,8 +22,10 @@ const newAddress = () => `nobody-${randomBytes(6).toString('hex')}@example.com`;
 const clientOf = (server: Server, clock?: { now: () => Date }) =>
   createClient(server.url, server.config.appOrigin, clock);
 const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
-const eventsOf = (server: Server, type: (typeof auditEvents.$inferSelect)['type']) =>
-  server.db.select().from(auditEvents).where(eq(auditEvents.type, type)).orderBy(auditEvents.id).all();
+const eventsOf = (server: Server, type: AuditEventType) => {
+  const { auditEvents } = server.db.tables;
+  return server.db.select().from(auditEvents).where(eq(auditEvents.type, type)).orderBy(auditEvents.id);
+};
 
 /** Asks for a reset link for `email` from a fresh device and returns the token mailed to it. */
 async function resetLink(server: Server, email: string) {
@@ -77,7 +79,8 @@ test('a reset link goes to an address that has an account, and a notice without 
   expect(more).toEqual([]);
   expect(notice!.subject).toMatch(/Password reset requested/);
   expect(notice!.text).not.toMatch(/token=/);
-  expect(server.db.select().from(emailTokens).where(eq(emailTokens.email, stranger)).all()).toEqual([]);
+  const { emailTokens } = server.db.tables;
+  expect(await server.db.select().from(emailTokens).where(eq(emailTokens.email, stranger))).toEqual([]);
 });
 
 test('a reset sets the password, signs in on a fresh session and is audited', async () => {
@@ -97,7 +100,7 @@ test('a reset sets the password, signs in on a fresh session and is audited', as
 
   expect((await signIn(server, email, PASSWORD)).status).toBe(401);
   expect((await signIn(server, email, NEW_PASSWORD)).status).toBe(200);
-  const [event] = eventsOf(server, 'password_reset');
+  const [event] = await eventsOf(server, 'password_reset');
   expect(event).toMatchObject({ outcome: 'success', userId: user.id, detail: '1 session(s) ended' });
   expect(event?.sessionId).toBeTruthy();
 });
@@ -122,7 +125,7 @@ test('a reset ends every session of the user at once: other devices and their re
   expect((await browser.query('user.me')).status).toBe(200);
   const sessions = await browser.query<{ current: boolean }[]>('session.list');
   expect(sessions.body.result?.data.map((s) => s.current)).toEqual([true]);
-  expect(eventsOf(server, 'session_revoked').map((e) => e.detail)).toEqual(Array(3).fill('password_changed'));
+  expect((await eventsOf(server, 'session_revoked')).map((e) => e.detail)).toEqual(Array(3).fill('password_changed'));
 });
 
 test('a reset link works once', async () => {
@@ -133,7 +136,7 @@ test('a reset link works once', async () => {
   const again = await clientOf(server).mutate('auth.resetPassword', { token, newPassword: 'yet another passphrase' });
   expectInvalidLink(again);
   expect((await signIn(server, email, NEW_PASSWORD)).status).toBe(200);
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual(['password_reset: used']);
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual(['password_reset: used']);
 });
 
 test('a reset link expires after PASSWORD_RESET_TOKEN_TTL', async () => {
@@ -151,7 +154,7 @@ test('a reset link expires after PASSWORD_RESET_TOKEN_TTL', async () => {
   clock.advance(2);
   expectInvalidLink(await reset(secondToken));
   expect((await signIn(server, second.email, PASSWORD)).status).toBe(200);
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual(['password_reset: expired']);
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual(['password_reset: expired']);
 });
 
 test('a newer reset link supersedes the older one', async () => {
@@ -248,7 +251,7 @@ test(`past ${RATE_LIMITS.mailPerAddress.points} reset mails per window to one ad
   // The suppressed requests superseded nothing: the last link sent still works.
   const token = tokenFromLink(mails.at(-1)!.link);
   expect((await clientOf(server).mutate('auth.resetPassword', { token, newPassword: NEW_PASSWORD })).status).toBe(200);
-  const suppressed = eventsOf(server, 'password_reset_requested').filter(
+  const suppressed = (await eventsOf(server, 'password_reset_requested')).filter(
     (e) => e.detail === 'address has an account, mail suppressed (limit)',
   );
   expect(suppressed).toHaveLength(2);

@@ -1,6 +1,6 @@
-// The session store's housekeeping, on a real in-memory database.
+// The session store's housekeeping, on a real database (this run's engine).
+import { count } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { sessions } from '../../../db/schema.ts';
 import { startServer } from '../../helpers/server.ts';
 import { createUser } from '../../helpers/users.ts';
 
@@ -12,14 +12,16 @@ test('prune deletes sessions that ended over one access lifetime ago, with their
     await ended.mutate('auth.logout');
     const store = server.services.sessions;
     const now = Date.now();
-    const count = () => server.db.select().from(sessions).all().length;
+    const { sessions, refreshTokens } = server.db.tables;
+    const sessionCount = async () => (await server.db.select().from(sessions)).length;
 
-    expect(store.prune(new Date(now + 800_000))).toBe(0); // the logout is recent: still needed
-    expect(store.prune(new Date(now + 1_000_000))).toBe(1); // the logged-out one goes
-    expect(count()).toBe(1);
+    expect(await store.prune(new Date(now + 800_000))).toBe(0); // the logout is recent: still needed
+    expect(await store.prune(new Date(now + 1_000_000))).toBe(1); // the logged-out one goes
+    expect(await sessionCount()).toBe(1);
     expect((await live.query('user.me')).status).toBe(200);
-    expect(store.prune(new Date(now + 3_600_000 + 1_000_000))).toBe(1); // idle-expired goes too
-    expect(server.db.$client.prepare('SELECT count(*) FROM refresh_tokens').pluck().get()).toBe(0);
+    expect(await store.prune(new Date(now + 3_600_000 + 1_000_000))).toBe(1); // idle-expired goes too
+    const [tokens] = await server.db.select({ n: count() }).from(refreshTokens);
+    expect(tokens?.n).toBe(0);
   } finally {
     await server.close();
   }

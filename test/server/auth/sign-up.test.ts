@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { auditEvents, emailTokens, users } from '../../../db/schema.ts';
 import { INVALID_LINK } from '../../../server/auth/account-lifecycle.ts';
+import type { AuditEventType } from '../../../server/auth/audit-log.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../../server/auth/cookies.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { templates } from '../../../server/mail/templates.ts';
@@ -41,9 +41,14 @@ async function signUpLink(server: Server, email: string) {
   return tokenFromLink(mail.link);
 }
 
-const userRows = (server: Server, email: string) => server.db.select().from(users).where(eq(users.email, email)).all();
-const eventsOf = (server: Server, type: (typeof auditEvents.$inferSelect)['type']) =>
-  server.db.select().from(auditEvents).where(eq(auditEvents.type, type)).orderBy(auditEvents.id).all();
+const userRows = (server: Server, email: string) => {
+  const { users } = server.db.tables;
+  return server.db.select().from(users).where(eq(users.email, email));
+};
+const eventsOf = (server: Server, type: AuditEventType) => {
+  const { auditEvents } = server.db.tables;
+  return server.db.select().from(auditEvents).where(eq(auditEvents.type, type)).orderBy(auditEvents.id);
+};
 const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
 
 function expectInvalidLink(res: CallResult) {
@@ -83,7 +88,8 @@ test('a new address gets a sign-up link; an address that has an account gets a n
   expect(notices[0]!.text).not.toMatch(/token=/);
   expect(notices[0]!.html).not.toMatch(/token=/);
   // No link of any purpose exists for the address that has an account.
-  expect(server.db.select().from(emailTokens).where(eq(emailTokens.email, taken)).all()).toEqual([]);
+  const { emailTokens } = server.db.tables;
+  expect(await server.db.select().from(emailTokens).where(eq(emailTokens.email, taken))).toEqual([]);
 });
 
 test('register normalises the address: any casing of a taken address gets the notice', async () => {
@@ -105,7 +111,7 @@ test('no account exists before the link is used, and the address cannot sign in'
   const server = await start();
   const email = newAddress();
   await signUpLink(server, email);
-  expect(userRows(server, email)).toEqual([]);
+  expect(await userRows(server, email)).toEqual([]);
   const login = await clientOf(server).mutate('auth.login', { email, password: NEW_PASSWORD });
   const unknown = await clientOf(server).mutate('auth.login', { email: newAddress(), password: NEW_PASSWORD });
   expect(login.status).toBe(401);
@@ -131,10 +137,10 @@ test('the link and a password make a verified account, signed in, and the sign-u
   expect(me.status).toBe(200);
   expect(me.body.result?.data).toEqual(user);
 
-  const [row] = userRows(server, email);
+  const [row] = await userRows(server, email);
   expect(row?.emailVerifiedAt).toBeInstanceOf(Date);
   expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
-  const [event] = eventsOf(server, 'sign_up');
+  const [event] = await eventsOf(server, 'sign_up');
   expect(event).toMatchObject({ outcome: 'success', userId: user.id });
   expect(event?.sessionId).toBeTruthy();
   // The password works from another device.
@@ -148,8 +154,8 @@ test('a sign-up link works once', async () => {
   const complete = () => clientOf(server).mutate('auth.completeRegistration', { token, password: NEW_PASSWORD });
   expect((await complete()).status).toBe(200);
   expectInvalidLink(await complete());
-  expect(userRows(server, email)).toHaveLength(1);
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual(['sign_up: used']);
+  expect(await userRows(server, email)).toHaveLength(1);
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual(['sign_up: used']);
 });
 
 test('two devices racing with one link make one account', async () => {
@@ -160,7 +166,7 @@ test('two devices racing with one link make one account', async () => {
     [1, 2, 3].map(() => clientOf(server).mutate('auth.completeRegistration', { token, password: NEW_PASSWORD })),
   );
   expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400]);
-  expect(userRows(server, email)).toHaveLength(1);
+  expect(await userRows(server, email)).toHaveLength(1);
 });
 
 test('a sign-up link expires after SIGN_UP_TOKEN_TTL', async () => {
@@ -176,8 +182,8 @@ test('a sign-up link expires after SIGN_UP_TOKEN_TTL', async () => {
   expect((await complete(earlyToken)).status).toBe(200);
   clock.advance(2);
   expectInvalidLink(await complete(lateToken));
-  expect(userRows(server, late)).toEqual([]);
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual(['sign_up: expired']);
+  expect(await userRows(server, late)).toEqual([]);
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual(['sign_up: expired']);
 });
 
 test('asking again supersedes the earlier link: only the newest works', async () => {
@@ -189,7 +195,7 @@ test('asking again supersedes the earlier link: only the newest works', async ()
   const complete = (token: string) =>
     clientOf(server).mutate('auth.completeRegistration', { token, password: NEW_PASSWORD });
   expectInvalidLink(await complete(older));
-  expect(userRows(server, email)).toEqual([]);
+  expect(await userRows(server, email)).toEqual([]);
   expect((await complete(newer)).status).toBe(200);
 });
 
@@ -207,12 +213,12 @@ test('a link is good for its own purpose only: a reset link completes no sign-up
   expectInvalidLink(
     await clientOf(server).mutate('auth.resetPassword', { token: signUpToken, newPassword: NEW_PASSWORD }),
   );
-  expect(eventsOf(server, 'email_token_refused').map((e) => e.detail)).toEqual([
+  expect((await eventsOf(server, 'email_token_refused')).map((e) => e.detail)).toEqual([
     'sign_up: wrong_purpose',
     'password_reset: wrong_purpose',
   ]);
   // Nothing changed, and each link still works for what it was sent for.
-  expect(server.db.select().from(users).all()).toHaveLength(1);
+  expect(await server.db.select().from(server.db.tables.users)).toHaveLength(1);
   expect((await clientOf(server).mutate('auth.login', { email: taken, password: PASSWORD })).status).toBe(200);
   const reset = await clientOf(server).mutate('auth.resetPassword', { token: resetToken, newPassword: NEW_PASSWORD });
   expect(reset.status).toBe(200);
@@ -238,8 +244,8 @@ test('a malformed token is refused with 400 before any work: no hash, no limit c
     const zodError = res.body.error?.data.zodError as { fieldErrors: Record<string, string[]> };
     expect(Object.keys(zodError.fieldErrors)).toEqual(['token']);
   }
-  expect(eventsOf(server, 'email_token_refused')).toEqual([]);
-  expect(eventsOf(server, 'rate_limited')).toEqual([]);
+  expect(await eventsOf(server, 'email_token_refused')).toEqual([]);
+  expect(await eventsOf(server, 'rate_limited')).toEqual([]);
   const res = await device.mutate('auth.completeRegistration', { token, password: NEW_PASSWORD });
   expect(res.status).toBe(200);
 });
@@ -272,7 +278,7 @@ test.each([
   expect(res.body.error?.data.code).toBe('BAD_REQUEST');
   const zodError = res.body.error?.data.zodError as { fieldErrors: Record<string, string[]> };
   expect(zodError.fieldErrors.password?.[0]).toMatch(message);
-  expect(userRows(server, email)).toEqual([]);
+  expect(await userRows(server, email)).toEqual([]);
   const ok = await clientOf(server).mutate('auth.completeRegistration', { token, password: NEW_PASSWORD });
   expect(ok.status).toBe(200);
 });
@@ -283,12 +289,13 @@ test('two live links for one address: once one made the account the other is ref
   const first = await signUpLink(server, email);
   const second = await signUpLink(server, email);
   // Both live at once (say, issued before links superseded each other): the address decides.
-  server.db.update(emailTokens).set({ usedAt: null }).where(eq(emailTokens.email, email)).run();
+  const { emailTokens } = server.db.tables;
+  await server.db.update(emailTokens).set({ usedAt: null }).where(eq(emailTokens.email, email));
   const complete = (token: string, password: string) =>
     clientOf(server).mutate('auth.completeRegistration', { token, password });
   expect((await complete(first, NEW_PASSWORD)).status).toBe(200);
   expectInvalidLink(await complete(second, 'another new passphrase'));
-  expect(userRows(server, email)).toHaveLength(1);
+  expect(await userRows(server, email)).toHaveLength(1);
   expect((await clientOf(server).mutate('auth.login', { email, password: NEW_PASSWORD })).status).toBe(200);
   expect((await clientOf(server).mutate('auth.login', { email, password: 'another new passphrase' })).status).toBe(401);
 });
@@ -300,7 +307,7 @@ test('a sign-up link for an address that got an account meanwhile is refused and
   await createUser(server, { email }); // e.g. `npm run user:create`, or an e-mail change to it
   const res = await clientOf(server).mutate('auth.completeRegistration', { token, password: NEW_PASSWORD });
   expectInvalidLink(res);
-  expect(userRows(server, email)).toHaveLength(1);
+  expect(await userRows(server, email)).toHaveLength(1);
   expect((await clientOf(server).mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
   expect((await clientOf(server).mutate('auth.login', { email, password: NEW_PASSWORD })).status).toBe(401);
 });
@@ -331,7 +338,10 @@ test('requests that send mail are limited per client address: 429 with Retry-Aft
     expect(blocked.body.error?.message).toMatch(/try again in \d+ seconds/);
   }
   expect(await mailsTo(server, taken)).toHaveLength(before);
-  expect(eventsOf(server, 'rate_limited').map((e) => e.detail)).toEqual(['auth.register', 'auth.requestPasswordReset']);
+  expect((await eventsOf(server, 'rate_limited')).map((e) => e.detail)).toEqual([
+    'auth.register',
+    'auth.requestPasswordReset',
+  ]);
   // Another address is not affected.
   expect((await clientOf(server).mutate('auth.register', { email: newAddress() })).status).toBe(200);
 });

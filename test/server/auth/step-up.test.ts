@@ -4,7 +4,6 @@
 // (limited per session) renews it, never a refresh.
 import { eq } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { auditEvents, users } from '../../../db/schema.ts';
 import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
 import { appRouter } from '../../../server/routers/_app.ts';
 import type { Access } from '../../../server/trpc.ts';
@@ -52,7 +51,15 @@ function expectReauthRequired(server: Server, res: CallResult, window = server.c
   expect(res.setCookies).toEqual([]);
 }
 
-const userExists = (server: Server, id: string) => server.db.select().from(users).where(eq(users.id, id)).get();
+const userExists = async (server: Server, id: string) => {
+  const { users } = server.db.tables;
+  const [user] = await server.db.select().from(users).where(eq(users.id, id));
+  return user;
+};
+const reauthEvents = (server: Server) => {
+  const { auditEvents } = server.db.tables;
+  return server.db.select().from(auditEvents).where(eq(auditEvents.type, 'reauthenticated'));
+};
 
 test('the recent-auth procedures are exactly these', () => {
   expect(recentAuthPaths.sort()).toEqual(Object.keys(ACTIONS).sort());
@@ -72,7 +79,7 @@ test.each(Object.keys(ACTIONS))(
     clock.advance(window + 1);
     expectReauthRequired(server, await ACTIONS[path]!(client));
     // Nothing happened: the account, its address and the other device are as they were.
-    expect(userExists(server, user.id)?.email).toBe(email);
+    expect((await userExists(server, user.id))?.email).toBe(email);
     expect(await mailsTo(server, 'next-address@example.com')).toEqual([]);
     expect((await phone.query('user.me')).status).toBe(200);
     // The session itself is fine: it reads, and it refreshes.
@@ -119,7 +126,7 @@ test('reauthenticate with the right password renews the proof: the action then w
   expect(revoke.status).toBe(200);
   expect(revoke.body.result?.data).toEqual({ endedSessions: 1 });
   expect((await phone.query('user.me')).body.error?.data.authError).toBe('revoked_session');
-  const events = server.db.select().from(auditEvents).where(eq(auditEvents.type, 'reauthenticated')).all();
+  const events = await reauthEvents(server);
   expect(events).toMatchObject([{ outcome: 'success', userId: user.id }]);
   // A renewed proof lasts one window again.
   clock.advance(window + 1);
@@ -135,7 +142,7 @@ test('a wrong password is a 400 that renews nothing', async () => {
   expect(res.body.error?.data.code).toBe('BAD_REQUEST');
   expect(res.body.error?.message).toBe('The password is not correct');
   expectReauthRequired(server, await ACTIONS['account.delete']!(client));
-  const events = server.db.select().from(auditEvents).where(eq(auditEvents.type, 'reauthenticated')).all();
+  const events = await reauthEvents(server);
   expect(events).toMatchObject([{ outcome: 'failure', detail: 'wrong password' }]);
 });
 

@@ -7,13 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, inject, test } from 'vitest';
-import { openDatabase } from '../../../db/client.ts';
-import { migrateDatabase } from '../../../db/migrate.ts';
 import { startProductionServer } from '../../../scripts/lib/production-server.ts';
 import { createApp } from '../../../server/app.ts';
 import { createServices } from '../../../server/context.ts';
 import { type Logger, createLogger } from '../../../server/logger.ts';
 import { testConfig } from '../../helpers/config.ts';
+import { openTestDatabase } from '../../helpers/database.ts';
 import { ROOT } from '../../helpers/server.ts';
 
 // test/global-setup.ts built dist/; if that failed, so does this file, with the build's output.
@@ -40,17 +39,16 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-/** The app in-process on a fresh in-memory database, serving `publicDir`. */
+/** The app in-process on a fresh database of this run's engine, serving `publicDir`. */
 async function serve(publicDir = copyOfBuild(), logger: Logger = createLogger('error')) {
   const config = testConfig();
-  const db = openDatabase(config.databaseUrl);
-  migrateDatabase(db);
-  const server = createApp(createServices({ db, config, logger, now: () => new Date() }), { publicDir });
+  const db = await openTestDatabase();
+  const server = createApp(await createServices({ db, config, logger, now: () => new Date() }), { publicDir });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    db.$client.close();
+    await db.close();
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, publicDir };
 }

@@ -3,9 +3,7 @@
 // procedure that does not exist.
 import type { AddressInfo } from 'node:net';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
-import { expect, test } from 'vitest';
-import { openDatabase } from '../../../db/client.ts';
-import { migrateDatabase } from '../../../db/migrate.ts';
+import { afterEach, expect, test } from 'vitest';
 import { createContextFactory, createInnerContext, createServices } from '../../../server/context.ts';
 import type { Logger } from '../../../server/logger.ts';
 import { createAuditLog } from '../../../server/auth/audit-log.ts';
@@ -15,6 +13,7 @@ import { createMailWorker } from '../../../server/mail/worker.ts';
 import { devRouter } from '../../../server/routers/dev.ts';
 import { createCallerFactory, router } from '../../../server/trpc.ts';
 import { testConfig } from '../../helpers/config.ts';
+import { openTestDatabase } from '../../helpers/database.ts';
 
 const LINK = 'http://localhost:5173/reset-password#token=abc';
 
@@ -28,24 +27,29 @@ const production = {
   MAIL_FROM: 'App <no-reply@app.example>',
 };
 
-function servicesFor(vars: Record<string, string>) {
-  const db = openDatabase(':memory:');
-  migrateDatabase(db);
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function servicesFor(vars: Record<string, string>) {
+  const db = await openTestDatabase();
+  cleanups.push(() => db.close());
   const lines: string[] = [];
   const record = (message: string) => lines.push(message);
   const logger: Logger = { debug: record, info: record, warn: record, error: record };
-  return { services: createServices({ db, config: testConfig(vars), logger, now: () => new Date() }), lines };
+  return { services: await createServices({ db, config: testConfig(vars), logger, now: () => new Date() }), lines };
 }
 
 const callerFor = createCallerFactory(router({ dev: devRouter }));
 
 test('in development a mail goes to dev_mailbox and the console shows its recipient, subject and link', async () => {
-  const { services, lines } = servicesFor(development);
+  const { services, lines } = await servicesFor(development);
   const { db, config, logger } = services;
   expect(config.mail.transport).toBe('dev-mailbox');
   const transport = createMailTransport(config.mail, { db, logger });
   const worker = createMailWorker({ db, transport, logger, auditLog: createAuditLog(db), now: () => new Date() });
-  enqueueMail(db, { kind: 'password_reset', data: { link: LINK }, to: 'ada@example.com' }, { now: new Date() });
+  await enqueueMail(db, { kind: 'password_reset', data: { link: LINK }, to: 'ada@example.com' }, { now: new Date() });
 
   expect(await worker.runOnce()).toBe(1);
   expect(lines).toContainEqual(`Dev mailbox: to ada@example.com "tRPC JWT starter: Reset your password" ${LINK}`);
@@ -57,7 +61,7 @@ test('in development a mail goes to dev_mailbox and the console shows its recipi
 });
 
 test('dev.mailbox lists the 50 newest mails, newest first', async () => {
-  const { services } = servicesFor(development);
+  const { services } = await servicesFor(development);
   const transport = createMailTransport(services.config.mail, services);
   for (let i = 0; i < 55; i++) {
     await transport.send({ to: `user-${i}@example.com`, subject: `mail ${i}`, text: 'hello', html: '<p>hello</p>' });
@@ -76,7 +80,7 @@ test.each([
   ['development but HOST=0.0.0.0', { ...development, HOST: '0.0.0.0' }],
   ['development but SMTP', { ...development, SMTP_URL: production.SMTP_URL, MAIL_FROM: production.MAIL_FROM }],
 ])('with NODE_ENV=%s dev.mailbox answers exactly like a procedure that does not exist', async (_, vars) => {
-  const { services } = servicesFor(vars);
+  const { services } = await servicesFor(vars);
   await createMailTransport({ transport: 'dev-mailbox', smtpUrl: undefined, from: 'x' }, services).send({
     to: 'ada@example.com',
     subject: 'secret link',

@@ -3,14 +3,12 @@
 // that are silent or hostile cost an attempt, never the process.
 import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import { openDatabase } from '../../../db/client.ts';
-import { migrateDatabase } from '../../../db/migrate.ts';
-import { outbox } from '../../../db/schema.ts';
 import { createAuditLog } from '../../../server/auth/audit-log.ts';
 import { createLogger } from '../../../server/logger.ts';
 import { enqueueMail } from '../../../server/mail/outbox.ts';
 import { createMailTransport } from '../../../server/mail/transports.ts';
 import { createMailWorker } from '../../../server/mail/worker.ts';
+import { openTestDatabase } from '../../helpers/database.ts';
 import { startSmtpServer } from '../../helpers/mail.ts';
 import { createClock, freePort } from '../../helpers/server.ts';
 
@@ -23,9 +21,9 @@ afterEach(async () => {
 });
 
 /** A worker sending through SMTP at `smtpUrl`, on a fresh database, with a hand-moved clock. */
-function setup(smtpUrl: string) {
-  const db = openDatabase(':memory:');
-  migrateDatabase(db);
+async function setup(smtpUrl: string) {
+  const db = await openTestDatabase();
+  const { outbox } = db.tables;
   const clock = createClock(new Date());
   const logger = createLogger('error');
   const transport = createMailTransport({ transport: 'smtp', smtpUrl, from: FROM }, { db, logger });
@@ -33,7 +31,7 @@ function setup(smtpUrl: string) {
   cleanups.push(async () => {
     await worker.stop();
     transport.close();
-    db.$client.close();
+    await db.close();
   });
   return {
     clock,
@@ -44,7 +42,7 @@ function setup(smtpUrl: string) {
         { kind: 'sign_up', data: { link: LINK }, to },
         { now: clock.now(), expiresAt: new Date(clock.now().getTime() + 86_400_000) },
       ),
-    rows: () => db.select().from(outbox).all(),
+    rows: () => db.select().from(outbox),
   };
 }
 
@@ -72,8 +70,8 @@ async function rawServer(behave: (socket: Socket) => void) {
 
 test('delivers through a real SMTP server: sender, recipient, subject, text and HTML as queued', async () => {
   const smtp = await smtpServer();
-  const { worker, enqueue, rows } = setup(smtp.url);
-  enqueue('ada@example.com');
+  const { worker, enqueue, rows } = await setup(smtp.url);
+  await enqueue('ada@example.com');
 
   expect(await worker.runOnce()).toBe(1);
   expect(smtp.received).toHaveLength(1);
@@ -84,19 +82,19 @@ test('delivers through a real SMTP server: sender, recipient, subject, text and 
   expect(mail.subject).toBe('tRPC JWT starter: Complete your registration');
   expect(mail.text).toContain(LINK);
   expect(mail.html).toContain(`<a href="${LINK}">`);
-  expect(rows()).toEqual([]);
+  expect(await rows()).toEqual([]);
 });
 
 test('while nothing listens on the SMTP port the mail waits, queuing stays instant; when SMTP is back it is delivered exactly once', async () => {
   const port = await freePort();
-  const { worker, clock, enqueue, rows } = setup(`smtp://127.0.0.1:${port}`);
+  const { worker, clock, enqueue, rows } = await setup(`smtp://127.0.0.1:${port}`);
 
-  // What a request does: a synchronous insert, no network, whatever SMTP's state.
+  // What a request does: one insert, no network, whatever SMTP's state.
   const started = performance.now();
-  enqueue();
+  await enqueue();
   expect(performance.now() - started).toBeLessThan(50);
   expect(await worker.runOnce()).toBe(0);
-  expect(rows()).toMatchObject([{ attempts: 1, lastError: expect.stringMatching(/^E[A-Z]+/) }]);
+  expect(await rows()).toMatchObject([{ attempts: 1, lastError: expect.stringMatching(/^E[A-Z]+/) }]);
 
   const smtp = await smtpServer(port);
   clock.advance(5);
@@ -104,19 +102,19 @@ test('while nothing listens on the SMTP port the mail waits, queuing stays insta
   clock.advance(3600);
   expect(await worker.runOnce()).toBe(0);
   expect(smtp.received).toHaveLength(1);
-  expect(rows()).toEqual([]);
+  expect(await rows()).toEqual([]);
 });
 
 test('an SMTP server that accepts the connection but never greets is given up on after the timeout', async () => {
   // The URL's query overrides the transport's 10-second default (as in SMTP_URL).
   const url = await rawServer(() => {});
-  const { worker, enqueue, rows } = setup(`${url}?greetingTimeout=200`);
-  enqueue();
+  const { worker, enqueue, rows } = await setup(`${url}?greetingTimeout=200`);
+  await enqueue();
 
   const started = performance.now();
   expect(await worker.runOnce()).toBe(0);
   expect(performance.now() - started).toBeLessThan(5000);
-  expect(rows()).toMatchObject([{ attempts: 1, lastError: 'ETIMEDOUT' }]);
+  expect(await rows()).toMatchObject([{ attempts: 1, lastError: 'ETIMEDOUT' }]);
 });
 
 test.each([
@@ -137,9 +135,9 @@ test.each([
     },
   ],
 ])('an SMTP server that %s costs an attempt, not the process', async (_, behave) => {
-  const { worker, enqueue, rows } = setup(await rawServer(behave));
-  enqueue();
+  const { worker, enqueue, rows } = await setup(await rawServer(behave));
+  await enqueue();
   expect(await worker.runOnce()).toBe(0);
-  const [row] = rows();
+  const [row] = await rows();
   expect(row).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^E[A-Z]+( \d{3})?$/) });
 });

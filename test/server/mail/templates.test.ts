@@ -1,11 +1,9 @@
 // The mail templates: every inserted value is escaped in the HTML part, every link is in
 // both parts, and a link's lifetime comes from the mail's expiry.
 import { expect, test } from 'vitest';
-import { openDatabase } from '../../../db/client.ts';
-import { migrateDatabase } from '../../../db/migrate.ts';
-import { outbox } from '../../../db/schema.ts';
 import { enqueueMail } from '../../../server/mail/outbox.ts';
 import { APP_NAME, type MailData, type MailKind, renderMail } from '../../../server/mail/templates.ts';
+import { openTestDatabase } from '../../helpers/database.ts';
 
 const HOSTILE = `"><script>alert('x')</script>&`;
 const hostileLink = `https://app.example/reset-password#token=${HOSTILE}`;
@@ -61,9 +59,9 @@ test.each(kinds)('%s: every link is in both the text and the HTML part, and the 
   expect(mail.html).not.toMatch(/style=|<script|<img/);
 });
 
-test('a queued mail says how long its link works, from the expiry it is given', () => {
-  const db = openDatabase(':memory:');
-  migrateDatabase(db);
+test('a queued mail says how long its link works, from the expiry it is given', async () => {
+  const db = await openTestDatabase();
+  const { outbox } = db.tables;
   const now = new Date('2030-01-01T00:00:00Z');
   const queue = (kind: 'sign_up' | 'password_reset', seconds: number) =>
     enqueueMail(
@@ -71,15 +69,18 @@ test('a queued mail says how long its link works, from the expiry it is given', 
       { kind, data: { link: 'https://app.example/x#token=t' }, to: 'a@example.com' },
       { now, expiresAt: new Date(now.getTime() + seconds * 1000) },
     );
-  queue('sign_up', 86_400);
-  queue('password_reset', 3600);
-  queue('password_reset', 1800);
-  const texts = db
-    .select({ text: outbox.text })
-    .from(outbox)
-    .all()
-    .map((row) => row.text);
-  expect(texts[0]).toContain('for 24 hours');
-  expect(texts[1]).toContain('for 1 hour.');
-  expect(texts[2]).toContain('for 30 minutes');
+  try {
+    const ids = [
+      await queue('sign_up', 86_400),
+      await queue('password_reset', 3600),
+      await queue('password_reset', 1800),
+    ];
+    const rows = await db.select({ id: outbox.id, text: outbox.text }).from(outbox);
+    const texts = ids.map((id) => rows.find((row) => row.id === id)?.text);
+    expect(texts[0]).toContain('for 24 hours');
+    expect(texts[1]).toContain('for 1 hour.');
+    expect(texts[2]).toContain('for 30 minutes');
+  } finally {
+    await db.close();
+  }
 });
