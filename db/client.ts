@@ -22,6 +22,7 @@ export type Tables = Pick<
   | 'devMailbox'
   | 'notes'
   | 'revocationFeed'
+  | 'rateLimits'
 >;
 
 /**

@@ -46,6 +46,7 @@ export function postgresDb(parts: {
     query: (...args: never[]) => (current.getStore()?.connection ?? parts.pool).query(...args),
   };
   const orm = drizzle({ client: client as unknown as pg.Pool, schema });
+  let closing: Promise<void> | undefined;
 
   async function transaction<T>(fn: () => Promise<T>): Promise<T> {
     const outer = current.getStore();
@@ -92,7 +93,8 @@ export function postgresDb(parts: {
       await (client.query as (text: string) => Promise<unknown>)('SELECT 1');
     },
     migrate: parts.migrate,
-    close: parts.close,
+    // Idempotent, as better-sqlite3's close() is: a restarted test server closes twice.
+    close: () => (closing ??= parts.close()),
   }) as unknown as Db;
 }
 

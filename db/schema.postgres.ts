@@ -150,3 +150,13 @@ export const revocationFeed = pgTable(
   },
   (t) => [index('revocation_feed_at_idx').on(t.at)],
 );
+
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull().default(0),
+    expire: timestamp('expire'),
+  },
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);

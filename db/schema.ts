@@ -253,3 +253,19 @@ export const revocationFeed = sqliteTable(
   },
   (t) => [index('revocation_feed_at_idx').on(t.at)],
 );
+
+/**
+ * Attempt counters shared by every process (rate-limiter-flexible's RateLimiterDrizzle),
+ * used on PostgreSQL; one SQLite process counts in memory (server/auth/rate-limits.ts).
+ */
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    /** `<limit name>:<address, account or session>`. */
+    key: text('key').primaryKey(),
+    points: integer('points').notNull().default(0),
+    /** When the window ends and the count starts again. */
+    expire: timestamp('expire'),
+  },
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);

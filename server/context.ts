@@ -41,7 +41,12 @@ export async function createServices(deps: ServerDeps) {
     accounts: createAccounts(deps.db, passwords),
     sessions,
     revocations,
-    limits: createRateLimits(deps.config.rateLimitMaxKeys),
+    // Several PostgreSQL instances share one budget (rate-limits.ts says when to share on SQLite).
+    limits: createRateLimits({
+      maxKeys: deps.config.rateLimitMaxKeys,
+      db: deps.db,
+      shared: deps.db.engine === 'postgres',
+    }),
     auditLog,
     emailTokens: createEmailTokens(deps.db, deps.config.emailTokenTtl),
     /** Sends what procedures queue; main.ts starts and stops its worker. */

@@ -46,6 +46,7 @@ const prune = async () => {
   try {
     const ended = await services.sessions.prune(now);
     await services.revocations.prune(now);
+    await services.limits.prune(now);
     const links = await services.emailTokens.prune(now);
     const events = await services.auditLog.prune(now, config.auditRetentionDays);
     logger.debug(`Pruned ${ended} ended session(s), ${links} expired link(s) and ${events} audit event(s)`);

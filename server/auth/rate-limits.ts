@@ -1,9 +1,13 @@
 // Attempt limits for the endpoints an attacker hammers, and the lockout policy of
-// docs/decisions/008-lockout-policy.md. Edit the numbers here. They are per process
-// (RateLimiterMemory, at most RATE_LIMIT_MAX_KEYS counters): use a shared store when
-// you run several.
+// docs/decisions/008-lockout-policy.md. Edit the numbers here. Where they are counted:
+// - one process (SQLite): in memory, at most RATE_LIMIT_MAX_KEYS counters;
+// - several processes (PostgreSQL): in the database's rate_limits table, so N instances
+//   share one budget instead of multiplying it. Several SQLite processes on one file can
+//   share it too: pass `shared: true` in server/context.ts (each attempt is then a write).
+import { lt } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../../db/client.ts';
 
 /** The limits, as rate-limiter-flexible options (points per `duration` seconds). */
 export const RATE_LIMITS = {
@@ -45,11 +49,13 @@ const refusal = (msBeforeNext: number) => new RateLimitError(Math.max(1, Math.ce
 
 /**
  * @example
- * const limits = createRateLimits(config.rateLimitMaxKeys)
+ * const limits = createRateLimits({ maxKeys: config.rateLimitMaxKeys })          // in memory
+ * const limits = createRateLimits({ maxKeys, db, shared: db.engine === 'postgres' }) // in the database
  * // throws RateLimitError instead of calling `verify` when a limit is used up
  * const user = await limits.signInAttempt(ip, email, () => accounts.verifyCredentials(email, password, now))
  */
-export function createRateLimits(maxKeys: number) {
+export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: number; db?: Db; shared?: boolean }) {
+  if (shared && !db) throw new Error('Shared rate limits need the database');
   // One LRU over every limiter's keys bounds their memory whatever mix of addresses and
   // e-mails a flood brings. Evicting a key deletes its counter: it starts again from zero.
   const keys = new LRUCache<string, RateLimiterMemory>({
@@ -59,9 +65,19 @@ export function createRateLimits(maxKeys: number) {
   const limiters: RateLimiterMemory[] = [];
 
   const make = (name: keyof typeof RATE_LIMITS) => {
-    const limiter = new RateLimiterMemory({ ...RATE_LIMITS[name], keyPrefix: name });
-    limiters.push(limiter);
-    const track = (key: string) => keys.set(limiter.getKey(key), limiter);
+    const options = { ...RATE_LIMITS[name], keyPrefix: name };
+    // The database store deletes nothing on its own here: prune() does, with the rest.
+    const limiter = shared
+      ? new RateLimiterDrizzle({
+          ...options,
+          storeClient: db,
+          schema: db!.tables.rateLimits,
+          clearExpiredByTimeout: false,
+        })
+      : new RateLimiterMemory(options);
+    if (limiter instanceof RateLimiterMemory) limiters.push(limiter);
+    // Memory is bounded by the LRU; the table by prune().
+    const track = (key: string) => void (shared || keys.set(limiter.getKey(key), limiter as RateLimiterMemory));
     /** Counts one attempt and says where the key stands, without refusing. */
     const take = (key: string): Promise<RateLimiterRes> => {
       track(key);
@@ -81,7 +97,8 @@ export function createRateLimits(maxKeys: number) {
       /** Gives one attempt back. */
       refund: (key: string) => (track(key), limiter.reward(key)),
       reset: async (key: string) => {
-        keys.delete(limiter.getKey(key));
+        if (shared) await limiter.delete(key);
+        else keys.delete(limiter.getKey(key));
       },
     };
   };
@@ -141,8 +158,17 @@ export function createRateLimits(maxKeys: number) {
     refreshPerIp: make('refreshPerIp'),
     exchangePerSession: make('exchangePerSession'),
 
-    /** Counters held in memory, for tests and the load script. */
+    /** Counters held in memory, for tests and the load script (0 when they live in the database). */
     size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),
+
+    /** Deletes the database's counters whose window ended an hour ago; returns how many. */
+    async prune(now: Date): Promise<number> {
+      if (!shared) return 0;
+      const { rateLimits } = db!.tables;
+      const cutoff = new Date(now.getTime() - 3600_000);
+      return (await db!.delete(rateLimits).where(lt(rateLimits.expire, cutoff)).returning({ key: rateLimits.key }))
+        .length;
+    },
   };
 }
 

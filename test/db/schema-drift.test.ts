@@ -56,6 +56,8 @@ const tableNames = Object.keys({
   outbox: 0,
   devMailbox: 0,
   notes: 0,
+  revocationFeed: 0,
+  rateLimits: 0,
 } satisfies Record<keyof Tables, 0>) as (keyof Tables)[];
 
 test('both schemas define exactly the tables the queries use', () => {
@@ -87,4 +89,8 @@ test('the queries see the same row types on both engines', () => {
   expectTypeOf<(typeof pg.outbox)['$inferSelect']>().toEqualTypeOf<(typeof sqlite.outbox)['$inferSelect']>();
   expectTypeOf<(typeof pg.devMailbox)['$inferSelect']>().toEqualTypeOf<(typeof sqlite.devMailbox)['$inferSelect']>();
   expectTypeOf<(typeof pg.notes)['$inferSelect']>().toEqualTypeOf<(typeof sqlite.notes)['$inferSelect']>();
+  expectTypeOf<(typeof pg.revocationFeed)['$inferSelect']>().toEqualTypeOf<
+    (typeof sqlite.revocationFeed)['$inferSelect']
+  >();
+  expectTypeOf<(typeof pg.rateLimits)['$inferSelect']>().toEqualTypeOf<(typeof sqlite.rateLimits)['$inferSelect']>();
 });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { type Db, dialectOf, openDatabase } from '../../db/client.ts';
 import { POSTGRES_MIGRATIONS } from '../../db/migrate.ts';
 import { openPostgres, postgresDb } from '../../db/postgres.ts';
@@ -16,9 +17,18 @@ const url = process.env.TEST_DATABASE_URL ?? '';
 export const TEST_ENGINE: TestEngine =
   url === '' ? 'sqlite' : url === 'pglite' ? 'pglite' : dialectOf(url) === 'postgres' ? 'postgres' : 'sqlite';
 
-/** What global setup migrates once; each test's database is a copy (CREATE DATABASE … TEMPLATE). */
-export const TEMPLATE_DATABASE = 'trpc_starter_test_template';
-const TEST_DATABASE_PREFIX = 'trpc_starter_test_';
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Names this run's databases, so runs side by side on one server never touch each other's. */
+    databaseRun: string;
+  }
+}
+
+const PREFIX = 'trpc_test_';
+/** `<seconds since the epoch>_<random>`: the time lets a later run drop what an interrupted one left. */
+export const newRunId = () => `${Math.floor(Date.now() / 1000)}_${randomBytes(3).toString('hex')}`;
+/** What global setup migrates once per run; each test's database is a copy (CREATE DATABASE … TEMPLATE). */
+const templateOf = (run: string) => `${PREFIX}${run}_template`;
 
 /** `url` with another database name. */
 export const withDatabase = (serverUrl: string, name: string) => {
@@ -40,29 +50,42 @@ export async function onServer<T>(fn: (client: pg.Client) => Promise<T>): Promis
 
 /** A fresh database on the PostgreSQL server, migrated; dropped by `drop()`. */
 export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
-  await onServer((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`));
+  const run = inject('databaseRun');
+  const name = `${PREFIX}${run}_${randomBytes(6).toString('hex')}`;
+  // PostgreSQL copies a template for one CREATE DATABASE at a time (a second one fails with
+  // "source database is being accessed by other users"): test files take turns.
+  await onServer(async (client) => {
+    await client.query('SELECT pg_advisory_lock(7262011)');
+    await client.query(`CREATE DATABASE "${name}" TEMPLATE "${templateOf(run)}"`);
+  });
   return {
     url: withDatabase(url, name),
     drop: () => onServer(async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
   };
 }
 
-/** Drops every database a test run made (the template too), including an interrupted run's. */
-export async function dropTestDatabases(): Promise<void> {
+/** Drops the databases of run `run`, or those runs older than two hours left (interrupted). */
+export async function dropTestDatabases(run?: string): Promise<void> {
   await onServer(async (client) => {
     const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
-      `${TEST_DATABASE_PREFIX}%`,
+      `${PREFIX}%`,
     ]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    const staleBefore = Date.now() / 1000 - 2 * 3600;
+    for (const { datname } of rows) {
+      const [seconds, random] = datname.slice(PREFIX.length).split('_');
+      const isMine = run !== undefined && `${seconds}_${random}` === run;
+      if (isMine || Number(seconds) < staleBefore) {
+        await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      }
+    }
   });
 }
 
-/** Global setup: migrates the template every test's database is cloned from. */
-export async function prepareTemplate(): Promise<void> {
+/** Global setup: migrates the template every test's database of run `run` is cloned from. */
+export async function prepareTemplate(run: string): Promise<void> {
   await dropTestDatabases();
-  await onServer((client) => client.query(`CREATE DATABASE "${TEMPLATE_DATABASE}"`));
-  const template = openPostgres(withDatabase(url, TEMPLATE_DATABASE), 1);
+  await onServer((client) => client.query(`CREATE DATABASE "${templateOf(run)}"`));
+  const template = openPostgres(withDatabase(url, templateOf(run)), 1);
   await template.migrate();
   await template.close();
 }

@@ -9,7 +9,7 @@ const right = () => Promise.resolve({ id: 'user' });
 const busy = () => Promise.reject(new HasherBusyError());
 
 test('limiter memory stays within its cap whatever the mix of addresses and e-mails', async () => {
-  const limits = createRateLimits(200);
+  const limits = createRateLimits({ maxKeys: 200 });
   for (let i = 0; i < 5000; i++) {
     await limits.signInAttempt(`198.51.${i >> 8}.${i & 255}`, `flood-${i}@example.com`, wrong);
     await limits.mailPerIp.consume(`203.0.${i >> 8}.${i & 255}`);
@@ -18,7 +18,7 @@ test('limiter memory stays within its cap whatever the mix of addresses and e-ma
 });
 
 test('a call refused by the per-address limit creates no other counter', async () => {
-  const limits = createRateLimits(10_000);
+  const limits = createRateLimits({ maxKeys: 10_000 });
   const ip = '198.51.100.7';
   for (let i = 0; i < RATE_LIMITS.passwordPerIp.points; i++) {
     await limits.signInAttempt(ip, `spray-${i}@example.com`, wrong);
@@ -31,7 +31,7 @@ test('a call refused by the per-address limit creates no other counter', async (
 });
 
 test('a right password costs none of the per-account budget; a wrong one does', async () => {
-  const limits = createRateLimits(10_000);
+  const limits = createRateLimits({ maxKeys: 10_000 });
   const ceiling = RATE_LIMITS.passwordPerAccount.points;
   for (let i = 0; i < ceiling * 2; i++) await limits.signInAttempt(`198.51.100.${i}`, 'owner@example.com', right);
   for (let i = 0; i < ceiling; i++) await limits.signInAttempt(`203.0.113.${i}`, 'owner@example.com', wrong);
@@ -39,7 +39,7 @@ test('a right password costs none of the per-account budget; a wrong one does', 
 });
 
 test('a check the hasher had no room for costs no attempt on the account', async () => {
-  const limits = createRateLimits(10_000);
+  const limits = createRateLimits({ maxKeys: 10_000 });
   const ip = '198.51.100.8';
   for (let i = 0; i < RATE_LIMITS.passwordPerIpAndAccount.points; i++) {
     await expect(limits.signInAttempt(ip, 'busy@example.com', busy)).rejects.toBeInstanceOf(HasherBusyError);

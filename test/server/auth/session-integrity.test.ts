@@ -3,7 +3,6 @@
 // change, an admin ending every session, and token rows that must not grow forever.
 import { eq } from 'drizzle-orm';
 import { expect, test } from 'vitest';
-import { refreshTokens, sessions, users } from '../../../db/schema.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../../../server/auth/cookies.ts';
 import { CredentialsChangedError } from '../../../server/auth/sessions.ts';
 import { createClient, randomIp } from '../../helpers/client.ts';
@@ -30,12 +29,8 @@ async function sendWithCookies(server: Server, path: string, cookie: string, met
   return { status: res.status, body, setCookies: res.headers.getSetCookie() };
 }
 
-const liveTokenCount = (server: Server) =>
-  server.db
-    .select()
-    .from(refreshTokens)
-    .all()
-    .filter((t) => !t.usedAt).length;
+const liveTokenCount = async (server: Server) =>
+  (await server.db.select().from(server.db.tables.refreshTokens)).filter((t) => !t.usedAt).length;
 
 test('two refresh cookies (one planted for the parent domain) are refused, nothing rotates, and both spellings are cleared', async () => {
   const server = await start({ vars: { APP_ORIGIN: 'https://app.example.com' } });
@@ -60,7 +55,7 @@ test('two refresh cookies (one planted for the parent domain) are refused, nothi
     }
     expect(res.setCookies.some((c) => c.startsWith(`${REFRESH_COOKIE}=; Max-Age=0; Path=`))).toBe(true);
   }
-  expect(liveTokenCount(server), 'neither token was rotated').toBe(2);
+  expect(await liveTokenCount(server), 'neither token was rotated').toBe(2);
 });
 
 test('two access cookies are refused on any signed-in call', async () => {
@@ -81,7 +76,7 @@ test("a refresh cookie of another session than the browser's access cookie names
   const res = await sendWithCookies(server, 'auth.refresh', cookie);
   expect(res.status).toBe(401);
   expect(res.body.error?.data.authError).toBe('invalid_token');
-  expect(liveTokenCount(server)).toBe(2);
+  expect(await liveTokenCount(server)).toBe(2);
   // Its owner can still use it: refusing a planted token must not become a way to end sessions.
   expect((await attacker.client.mutate('auth.refresh')).status).toBe(200);
 });
@@ -93,7 +88,8 @@ test('signing in again from a browser that holds a session ends that session', a
   const oldRefresh = client.cookie(REFRESH_COOKIE)!;
   clock.advance(server.config.jwt.accessTokenTtl + 1); // an expired access token still names the session
   expect((await client.mutate('auth.login', { email, password: PASSWORD })).status).toBe(200);
-  const rows = server.db.select().from(sessions).where(eq(sessions.userId, user.id)).all();
+  const { sessions } = server.db.tables;
+  const rows = await server.db.select().from(sessions).where(eq(sessions.userId, user.id));
   expect(rows.map((r) => r.revokedReason ?? 'live').sort()).toEqual(['live', 'signed_in_again']);
   const stale = createClient(server.url, server.config.appOrigin, clock);
   stale.setCookie(REFRESH_COOKIE, oldRefresh, REFRESH_COOKIE_PATH);
@@ -112,10 +108,11 @@ test('a sign-in that checked the old password cannot start a session after the p
     newPassword: 'a brand new passphrase',
   });
   expect(changed.status).toBe(200);
-  expect(() => server.services.sessions.createSession(user.id, null, new Date(), verified!.passwordHash)).toThrow(
-    CredentialsChangedError,
-  );
-  expect(server.db.select().from(sessions).where(eq(sessions.userId, user.id)).all()).toHaveLength(1);
+  await expect(
+    server.services.sessions.createSession(user.id, null, new Date(), verified!.passwordHash),
+  ).rejects.toThrow(CredentialsChangedError);
+  const { sessions } = server.db.tables;
+  expect(await server.db.select().from(sessions).where(eq(sessions.userId, user.id))).toHaveLength(1);
 });
 
 test('racing sign-ins with the old password never keep a session once a password change has finished', async () => {
@@ -158,7 +155,7 @@ test('admin.revokeUserSessions ends every session of the user at once, and is au
   for (const device of [target.client, laptop]) {
     expect((await device.query('user.me')).body.error?.data.authError).toBe('revoked_session');
   }
-  const events = server.services.auditLog.list({ limit: 10, userId: target.user.id, type: 'session_revoked' });
+  const events = await server.services.auditLog.list({ limit: 10, userId: target.user.id, type: 'session_revoked' });
   expect(events.events.map((e) => e.detail)).toEqual([
     `revoked by admin ${admin.user.id}`,
     `revoked by admin ${admin.user.id}`,
@@ -176,17 +173,17 @@ test('used refresh tokens are pruned once expired, so a long-lived session keeps
     clock.advance(900);
     expect((await client.mutate('auth.refresh')).status).toBe(200);
   }
+  const { refreshTokens, sessions, users } = server.db.tables;
   const sessionRows = () =>
     server.db
       .select()
       .from(refreshTokens)
       .innerJoin(sessions, eq(refreshTokens.sessionId, sessions.id))
-      .where(eq(sessions.userId, user.id))
-      .all();
-  expect(sessionRows()).toHaveLength(11);
-  server.services.sessions.prune(clock.now());
+      .where(eq(sessions.userId, user.id));
+  expect(await sessionRows()).toHaveLength(11);
+  await server.services.sessions.prune(clock.now());
   // Tokens issued within the last hour (REFRESH_TOKEN_TTL) could still be presented: kept for reuse detection.
-  expect(sessionRows()).toHaveLength(5);
+  expect(await sessionRows()).toHaveLength(5);
   expect((await client.mutate('auth.refresh')).status).toBe(200);
-  expect(server.db.select().from(users).where(eq(users.id, user.id)).all()).toHaveLength(1);
+  expect(await server.db.select().from(users).where(eq(users.id, user.id))).toHaveLength(1);
 });
