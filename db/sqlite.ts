@@ -9,8 +9,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { is } from 'drizzle-orm';
 import { drizzle as drizzleSync } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { drizzle } from 'drizzle-orm/sqlite-proxy';
 import { LRUCache } from 'lru-cache';
 import type { Db } from './client.ts';
@@ -119,7 +121,8 @@ export function openSqlite(path: string): Db {
 
   const db = Object.assign(orm, {
     engine: 'sqlite' as const,
-    tables: schema,
+    // The tables alone (the module also exports their enums), as on PostgreSQL.
+    tables: Object.fromEntries(Object.entries(schema).filter(([, value]) => is(value, SQLiteTable))),
     transaction,
     notify: async () => {},
     listen: () => undefined,

@@ -97,8 +97,6 @@ async function raceTwoProcesses(dir: string, databaseUrl: string) {
   } finally {
     for (const server of servers) server.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => s.exitCode));
-    (await import('node:fs')).writeFileSync('/tmp/conc-out.txt', servers.map((s) => s.output()).join('\n=====\n'));
-    await Promise.all(servers.map((s) => s.exitCode));
   }
   // A conflict PostgreSQL reports (could not serialize, deadlock) must be retried, never logged as a failure.
   for (const server of servers) {
