@@ -57,7 +57,7 @@ export default defineConfig(
         'error',
         {
           selector:
-            'CallExpression[arguments.length=0] > MemberExpression.callee > Identifier.property[name=/^(get|all|run|values)$/]',
+            'CallExpression[arguments.length=0] > MemberExpression.callee > Identifier.property[name=/^(get|all|run)$/]',
           message: 'SQLite-only: await the query (`const [row] = await db.select()…`) so it also runs on PostgreSQL.',
         },
         {

@@ -36,6 +36,8 @@ export function isRetryable(error: unknown): boolean {
  */
 export function postgresDb(parts: {
   pool: Queryable;
+  /** Drizzle's driver for this client (node-postgres, or PGlite's in tests), with the schema. */
+  driver: (client: Queryable) => unknown;
   runInTransaction: RunInTransaction;
   listen: Db['listen'];
   migrate: (migrationsFolder?: string) => Promise<number>;
@@ -45,7 +47,7 @@ export function postgresDb(parts: {
   const client = {
     query: (...args: never[]) => (current.getStore()?.connection ?? parts.pool).query(...args),
   };
-  const orm = drizzle({ client: client as unknown as pg.Pool, schema });
+  const orm = parts.driver(client);
   let closing: Promise<void> | undefined;
 
   async function transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -78,7 +80,7 @@ export function postgresDb(parts: {
     }
   }
 
-  return Object.assign(orm, {
+  return Object.assign(orm as object, {
     engine: 'postgres' as const,
     tables: schema,
     transaction,
@@ -106,6 +108,7 @@ export function openPostgres(url: string, poolSize = 10): Db {
   pool.on('error', () => {});
   return postgresDb({
     pool,
+    driver: (client) => drizzle({ client: client as pg.Pool, schema }),
     runInTransaction: async (fn) => {
       const connection = await pool.connect();
       let broken = false;

@@ -14,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { openDatabase } from '../db/client.ts';
+import { describeDatabase, openDatabase } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createRevocations } from '../server/auth/revocations.ts';
 import { createSessionStore } from '../server/auth/sessions.ts';
@@ -57,6 +58,7 @@ const SIZES = args.quick
       sessions: 4,
       rotationMs: 200,
       mailRequests: 3,
+      propagation: 3,
     }
   : {
       // Many short rounds, alternating: this shared machine's speed drifts by tens of percent
@@ -71,6 +73,7 @@ const SIZES = args.quick
       sessions: 200,
       rotationMs: 2000,
       mailRequests: 30,
+      propagation: 50,
     };
 const FLOOD_CONNECTIONS = 20;
 /** How long the slow SMTP server takes over each answer (greeting, MAIL FROM, end of data). */
@@ -96,6 +99,10 @@ type Figure = keyof typeof BUDGETS;
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? NaN;
 const median = (values: number[]) => percentile(values, 0.5);
+
+type EngineFigures = Awaited<ReturnType<typeof measureEngine>>;
+const engines: { sqlite?: EngineFigures; postgres?: EngineFigures } = {};
+let postgresSkipped: string | undefined;
 
 async function main() {
   requireBuild('bench');
@@ -127,6 +134,17 @@ async function main() {
     Object.assign(results, await measureMailRequestsWithSlowSmtp(dir));
     results.refreshRotationsPerSecondInProcess = await measureInProcessRotation(dir);
     Object.assign(results, measureBundle());
+    // Both engines in one run, one after the other, each on a database of its own.
+    engines.sqlite = await measureEngine(dir, 'engine.db');
+    const postgres = await benchPostgresDatabase();
+    if (typeof postgres === 'string') postgresSkipped = postgres;
+    else {
+      try {
+        engines.postgres = await measureEngine(dir, postgres.url);
+      } finally {
+        await postgres.drop();
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -504,6 +522,116 @@ function measureBundle() {
   };
 }
 
+// --- Engines: SQLite and PostgreSQL side by side ----------------------------------
+
+/** Where the PostgreSQL column runs: BENCH_POSTGRES_URL, or the local server if one answers. */
+const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A fresh database on the PostgreSQL server, or null (and why) when none answers. */
+async function benchPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> } | string> {
+  const admin = new pg.Client({ connectionString: POSTGRES_SERVER, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    return `no PostgreSQL server answers at ${describeDatabase(POSTGRES_SERVER)} (${(error as Error).message}); set BENCH_POSTGRES_URL`;
+  }
+  const name = `trpc_bench_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  const url = new URL(POSTGRES_SERVER);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * Per engine: the protected/public ratio and HTTP rotations on one instance; then two
+ * instances on one database: how long a logout on A takes to be refused on B, and the
+ * protected-query rate of two instances against one.
+ */
+async function measureEngine(dir: string, database: string) {
+  const secret = randomBytes(32).toString('base64url');
+  const first = await startProductionServer(dir, database, { secret });
+  try {
+    await first.addAccounts([BENCH_ACCOUNT, ...CHAIN_ACCOUNTS, ...PROPAGATION_ACCOUNTS]);
+    const { protectedToPublicRatio, protectedRequestsPerSecond } = await measureThroughput(first.url, first.child.pid);
+    const refreshRotationsPerSecondHttp = await measureHttpRefresh(first.url);
+    const second = await startProductionServer(dir, database, { secret });
+    try {
+      const propagation = await measurePropagation(first.url, second.url);
+      const [oneInstance, twoInstances] = await measureScaleOut([first.url, second.url]);
+      return {
+        protectedToPublicRatio,
+        protectedRequestsPerSecond,
+        refreshRotationsPerSecondHttp,
+        revocationPropagationP50Ms: median(propagation),
+        revocationPropagationP99Ms: percentile(propagation, 0.99),
+        oneInstanceProtectedPerSecond: oneInstance,
+        twoInstancesProtectedPerSecond: twoInstances,
+        twoInstancesSpeedUp: twoInstances / oneInstance,
+      };
+    } finally {
+      second.stop();
+      await second.exited;
+    }
+  } finally {
+    first.stop();
+    await first.exited;
+  }
+}
+
+const PROPAGATION_ACCOUNTS = Array.from({ length: SIZES.propagation }, (_, i) => `propagation-${i}@example.com`);
+
+/** Sign in on A, sign out on A, and time until B refuses the access token (polled every 5 ms). */
+async function measurePropagation(a: string, b: string) {
+  const latencies: number[] = [];
+  for (const email of PROPAGATION_ACCOUNTS) {
+    const { access } = await signIn(a, email);
+    await call(a, 'auth.logout', {}, { cookie: access });
+    const started = performance.now();
+    for (;;) {
+      const res = await fetch(`${b}/trpc/user.permissions`, { headers: { cookie: access, origin: ORIGIN } });
+      await res.arrayBuffer();
+      if (res.status === 401) break;
+      if (performance.now() - started > 5000) throw new Error('propagation: B still accepts the token after 5 s');
+      await sleep(5);
+    }
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
+}
+
+/**
+ * Protected queries per second against one instance, then against two at once (one
+ * autocannon each, as a proxy would spread them), interleaved over several rounds.
+ */
+async function measureScaleOut(urls: [string, string]) {
+  const { access } = await signIn(urls[0], BENCH_ACCOUNT);
+  const rate = async (url: string) =>
+    expectOnly2xx(
+      'user.me',
+      await autocannon({
+        url: `${url}/trpc/user.me`,
+        headers: { cookie: access },
+        connections: SIZES.connections,
+        duration: SIZES.seconds,
+      }),
+    ).requests.total / SIZES.seconds;
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let round = 0; round < SIZES.rounds; round++) {
+    const runOne = async () => one.push(await rate(urls[0]));
+    const runTwo = async () => two.push((await Promise.all(urls.map(rate))).reduce((sum, r) => sum + r, 0));
+    if (round % 2 === 0) await runOne().then(runTwo);
+    else await runTwo().then(runOne);
+  }
+  return [median(one), median(two)] as const;
+}
+
 // --- Report ----------------------------------------------------------------------
 
 function report(results: Partial<Record<string, number>>) {
@@ -589,15 +717,58 @@ function report(results: Partial<Record<string, number>>) {
   console.log(`| ${'-'.repeat(width)} | ------------- | ------------ |`);
   for (const [name, value, budget] of table)
     console.log(`| ${name.padEnd(width)} | ${value.padEnd(13)} | ${budget.padEnd(12)} |`);
+  missed.push(...reportEngines());
   writeFileSync(
     args.json,
-    `${JSON.stringify({ date: new Date().toISOString(), machine, results, budgets: BUDGETS, missed }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, results, engines, budgets: BUDGETS, engineBudgets: ENGINE_BUDGETS, missed }, null, 2)}\n`,
   );
   console.log(`\nResults written to ${args.json}.`);
   if (args.check && missed.length > 0) {
     console.error(`Budgets missed: ${missed.join(', ')}`);
     process.exit(1);
   }
+}
+
+/** Budgets per engine (from the scale-out issue); the speed-up is reported against its expectation. */
+const ENGINE_BUDGETS = {
+  protectedToPublicRatio: { sqlite: { min: 0.9 }, postgres: { min: 0.9 } },
+  refreshRotationsPerSecondHttp: { sqlite: { min: 1000 }, postgres: { min: 800 } },
+  revocationPropagationP99Ms: { sqlite: { max: 1000 }, postgres: { max: 1000 } },
+} as const;
+
+/** The SQLite and PostgreSQL columns, from this run; returns the budgets missed. */
+function reportEngines(): string[] {
+  const missed: string[] = [];
+  const cell = (engine: 'sqlite' | 'postgres', key: keyof EngineFigures, digits: number) => {
+    const figures = engines[engine];
+    if (!figures) return 'skipped';
+    const value = figures[key];
+    const budget = (ENGINE_BUDGETS as Record<string, Record<string, { min?: number; max?: number }>>)[key]?.[engine];
+    if (!budget) return value.toFixed(digits);
+    const ok = budget.min !== undefined ? value >= budget.min : value <= budget.max!;
+    if (!ok) missed.push(`${engine}.${key}`);
+    return `${value.toFixed(digits)} (${budget.min !== undefined ? `≥ ${budget.min}` : `≤ ${budget.max}`} ${ok ? 'ok' : 'MISSED'})`;
+  };
+  const rows: [string, keyof EngineFigures, number][] = [
+    [`protected / public (median of ${SIZES.rounds} interleaved rounds)`, 'protectedToPublicRatio', 2],
+    [`protected query (user.me), req/s, ${SIZES.connections} connections`, 'protectedRequestsPerSecond', 0],
+    [`refresh rotations/s, HTTP, ${SIZES.connections} connections`, 'refreshRotationsPerSecondHttp', 0],
+    [`revocation A → B, p50 ms (${SIZES.propagation} logouts)`, 'revocationPropagationP50Ms', 0],
+    ['revocation A → B, p99 ms', 'revocationPropagationP99Ms', 0],
+    ['protected req/s, one instance', 'oneInstanceProtectedPerSecond', 0],
+    ['protected req/s, two instances on one database', 'twoInstancesProtectedPerSecond', 0],
+    ['  two / one (expected ≥ 1.5 with a core per instance)', 'twoInstancesSpeedUp', 2],
+  ];
+  const table = rows.map(([name, key, digits]) => [name, cell('sqlite', key, digits), cell('postgres', key, digits)]);
+  const width = Math.max(...table.map(([name]) => name!.length));
+  console.log(`\nEngines (one run, each on a database of its own):\n`);
+  console.log(`| ${'figure'.padEnd(width)} | SQLite               | PostgreSQL           |`);
+  console.log(`| ${'-'.repeat(width)} | -------------------- | -------------------- |`);
+  for (const [name, sqlite, postgres] of table) {
+    console.log(`| ${name!.padEnd(width)} | ${sqlite!.padEnd(20)} | ${postgres!.padEnd(20)} |`);
+  }
+  if (postgresSkipped) console.log(`\nPostgreSQL column skipped: ${postgresSkipped}.`);
+  return missed;
 }
 
 // Last, so every constant above is initialised before it runs.

@@ -129,7 +129,16 @@ const schema = z
     HASH_QUEUE_LIMIT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
     AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(90)),
     TRUST_PROXY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(0)),
-    DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().default('data/app.db')),
+    DATABASE_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('data/app.db')
+        // db/client.ts opens either; any other scheme is a mistake, not a file name.
+        .refine((url) => /^postgres(ql)?:\/\//i.test(url) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url), {
+          message: 'must be a SQLite file path (data/app.db) or a postgres:// URL',
+        }),
+    ),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
     PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
     HEADERS_TIMEOUT: seconds(10),

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DatabaseUrlError, openDatabase } from '../db/client.ts';
 import { MigrationError, migrateDatabase } from '../db/migrate.ts';
+import { describeConnectionError } from '../db/postgres.ts';
 import { createApp } from './app.ts';
 import { createServices } from './context.ts';
 import { ConfigError, loadConfig } from './env.ts';
@@ -19,10 +20,11 @@ async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (!(error instanceof ConfigError || error instanceof MigrationError || error instanceof DatabaseUrlError)) {
-      throw error;
-    }
-    process.stderr.write(`Refusing to start. ${error.message}\n`);
+    const known = error instanceof ConfigError || error instanceof MigrationError || error instanceof DatabaseUrlError;
+    const unreachable = describeConnectionError(error);
+    if (!known && unreachable === undefined) throw error;
+    const message = known ? (error as Error).message : `Cannot use the database: ${unreachable}`;
+    process.stderr.write(`Refusing to start. ${message}\n`);
     process.exit(1);
   }
 }

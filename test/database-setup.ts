@@ -9,6 +9,13 @@ const run = newRunId();
 export async function setup(project: TestProject) {
   project.provide('databaseRun', run);
   if (TEST_ENGINE === 'postgres') await prepareTemplate(run);
+  else {
+    console.log(
+      'No PostgreSQL server (TEST_DATABASE_URL): every test runs on SQLite, the dialect tests also on PGlite, ' +
+        'and the PostgreSQL-only multi-instance tests are skipped (two processes cannot share an in-process PGlite). ' +
+        'TEST_DATABASE_URL=postgres://user@host:5432/db npm test runs them all on that server.',
+    );
+  }
 }
 
 export async function teardown() {

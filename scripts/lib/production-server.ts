@@ -62,7 +62,8 @@ export async function startProductionServer(
     APP_ORIGIN: ORIGIN,
     JWT_ALG: alg,
     ...(alg === 'HS256' ? { JWT_SECRET: secret } : { JWT_PRIVATE_KEY: generateKeyPair(alg).privateKey }),
-    DATABASE_URL: join(dir, database),
+    // A file name in `dir` (SQLite), or a postgres:// URL.
+    DATABASE_URL: database.includes('://') ? database : join(dir, database),
     SMTP_URL: smtpUrl ?? (await unreachableSmtpUrl()),
     MAIL_FROM,
     HOST: '127.0.0.1',

@@ -136,8 +136,8 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     expiresAt: Date,
     now: Date,
     token = newRefreshToken(),
+    id = createId(),
   ): Promise<IssuedRefreshToken & { id: string }> {
-    const id = createId();
     await insertToken.execute({ id, sessionId, hash: hashToken(token), now, expiresAt });
     return { id, token, expiresAt };
   }
@@ -266,8 +266,12 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
         }
         const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
         const next = session.rotationKey ? successorOf(token, session.rotationKey) : undefined;
-        const successor = await issueRefreshToken(sessionId, idleExpiresAt, now, next);
-        await markUsed.execute({ id: stored.id, now, successor: successor.id });
+        // The presented token is marked used first: a concurrent rotation of it waits for this
+        // row (PostgreSQL then aborts it as a conflict, and its retry finds the token used)
+        // instead of failing on the successor, whose hash both would insert.
+        const successorId = createId();
+        await markUsed.execute({ id: stored.id, now, successor: successorId });
+        const successor = await issueRefreshToken(sessionId, idleExpiresAt, now, next, successorId);
         await touchSession.execute({ id: sessionId, now, idleExpiresAt });
         const refreshToken = { token: successor.token, expiresAt: idleExpiresAt };
         return { status: 'rotated', ...live, idleExpiresAt, refreshToken };

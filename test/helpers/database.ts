@@ -9,6 +9,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { type Db, dialectOf, openDatabase } from '../../db/client.ts';
 import { POSTGRES_MIGRATIONS } from '../../db/migrate.ts';
+import * as schema from '../../db/schema.postgres.ts';
 import { openPostgres, postgresDb } from '../../db/postgres.ts';
 
 export type TestEngine = 'sqlite' | 'postgres' | 'pglite';
@@ -90,12 +91,26 @@ export async function prepareTemplate(run: string): Promise<void> {
   await template.close();
 }
 
+/** A migrated PGlite's files, made once per worker: loading them is 4-5x faster than migrating. */
+let migratedPglite: Promise<File | Blob> | undefined;
+
 async function openPglite(): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = new PGlite();
+  migratedPglite ??= (async () => {
+    const pglite = new PGlite();
+    await (await pgliteDb(pglite)).migrate();
+    const files = await pglite.dumpDataDir('none');
+    await pglite.close();
+    return files;
+  })();
+  return pgliteDb(new PGlite({ loadDataDir: await migratedPglite }));
+}
+
+async function pgliteDb(pglite: import('@electric-sql/pglite').PGlite): Promise<Db> {
   type Connection = Parameters<Parameters<typeof pglite.transaction>[0]>[0];
   return postgresDb({
     pool: pglite,
+    driver: (client) => drizzle({ client: client as typeof pglite, schema }),
     // PGlite is one connection: its transaction holds it, and other queries wait.
     runInTransaction: (fn) => pglite.transaction((tx: Connection) => fn(tx)),
     // One connection, in this process: every write is already applied here.

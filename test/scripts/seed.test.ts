@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openDatabase } from '../../db/client.ts';
-import { notes } from '../../db/schema.ts';
 import { createClient } from '../helpers/client.ts';
 import { randomSecret } from '../helpers/config.ts';
 import { spawnScript, startServer } from '../helpers/server.ts';
@@ -39,9 +38,9 @@ test('creates an admin and a user with demo notes, signing in with the password 
   expect(second.output).toMatch(/^Nothing to add/);
   expect(second.output).not.toContain(password!);
 
-  const server = await startServer({ db: openDatabase(join(dir, 'data/app.db')) });
+  const server = await startServer({ db: await openDatabase(join(dir, 'data/app.db')) });
   try {
-    expect(server.db.select().from(notes).all()).toHaveLength(5);
+    expect(await server.db.select().from(server.db.tables.notes)).toHaveLength(5);
     for (const [email, role, count] of [
       ['admin@example.com', 'admin', 5],
       ['user@example.com', 'user', 3],

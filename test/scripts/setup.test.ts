@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { parseConfig } from '../../server/env.ts';
 import { type AsymmetricAlgorithm, generateKeyPair } from '../../server/auth/signing-keys.ts';
 import { randomSecret } from '../helpers/config.ts';
+import { TEST_ENGINE, onServer, withDatabase } from '../helpers/database.ts';
 import { ROOT, spawnScript } from '../helpers/server.ts';
 
 function newProject() {
@@ -31,7 +32,7 @@ test('first run creates .env (0600) with a 32-byte secret and a migrated databas
   expect(code, output).toBe(0);
   expect(output).toContain('Created .env from .env.example');
   expect(output).toContain('Generated JWT_SECRET');
-  expect(output).toMatch(/Database data\/app\.db: applied \d+ migration/);
+  expect(output).toMatch(/Database data\/app\.db \(SQLite\): applied \d+ migration/);
 
   const secret = secretOf(dir);
   expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
@@ -44,6 +45,8 @@ test('first run creates .env (0600) with a 32-byte secret and a migrated databas
   expect(readEnv(dir)).toBe(example.replace(/^JWT_SECRET=$/m, `JWT_SECRET=${secret}`));
 
   const db = new Database(join(dir, 'data/app.db'), { readonly: true });
+  // better-sqlite3 itself, not the app's query builder: this reads what setup left on disk.
+  // eslint-disable-next-line no-restricted-syntax
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
   db.close();
   expect(tables).toEqual(expect.arrayContaining(['users', 'sessions', 'refresh_tokens']));
@@ -55,7 +58,7 @@ test('a second run changes nothing and says so', async () => {
   const before = readEnv(dir);
   const { code, output } = await setup(dir);
   expect(code).toBe(0);
-  expect(output.trim()).toBe('Nothing to change: .env is complete and data/app.db is up to date.');
+  expect(output.trim()).toBe('Nothing to change: .env is complete and data/app.db (SQLite) is up to date.');
   expect(readEnv(dir)).toBe(before);
 });
 
@@ -71,7 +74,7 @@ test('never overwrites a value that is set', async () => {
   writeFileSync(join(dir, '.env'), own, { mode: 0o600 });
   const { code, output } = await setup(dir);
   expect(code, output).toBe(0);
-  expect(output).toContain('Database var/my.db: applied');
+  expect(output).toContain('Database var/my.db (SQLite): applied');
   expect(output).not.toContain('Generated');
   expect(readEnv(dir)).toBe(own);
 });
@@ -302,3 +305,32 @@ describe.each<AsymmetricAlgorithm>(['EdDSA', 'ES256'])('JWT_ALG=%s', (alg) => {
     }
   });
 });
+
+test('with a PostgreSQL that does not answer, says so in one line and exits 1', async () => {
+  const dir = newProject();
+  const { code, output } = await setup(dir, [], { DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:1/app' });
+  expect(code).toBe(1);
+  expect(output.trim()).toBe(
+    'setup: Cannot set up the database postgres://app:***@127.0.0.1:1/app (PostgreSQL): ' +
+      'nothing answers at that address: is PostgreSQL running?',
+  );
+});
+
+test.skipIf(TEST_ENGINE !== 'postgres')(
+  'on PostgreSQL, creates the database when the server has none by that name, migrates it, and says which engine',
+  async () => {
+    const name = `trpc_setup_${process.pid}_${Date.now()}`;
+    const url = withDatabase(process.env.TEST_DATABASE_URL!, name);
+    try {
+      const dir = newProject();
+      const first = await setup(dir, [], { DATABASE_URL: url });
+      expect(first.code, first.output).toBe(0);
+      expect(first.output).toContain(`Created the PostgreSQL database ${url}.`);
+      expect(first.output).toMatch(/\(PostgreSQL\): applied \d+ migration\(s\)\./);
+      const second = await setup(dir, [], { DATABASE_URL: url });
+      expect(second.output.trim()).toBe(`Nothing to change: .env is complete and ${url} (PostgreSQL) is up to date.`);
+    } finally {
+      await onServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    }
+  },
+);

@@ -192,3 +192,22 @@ test('starts with JWT_ALG=EdDSA and serves its public key (only) at /.well-known
   expect(await server.exitCode).toBe(0);
   expect(server.output()).not.toContain(key);
 });
+
+test('refuses to start, in one line without the password, when PostgreSQL does not answer', async () => {
+  const output = await expectRefusal(
+    tempDir(),
+    { JWT_SECRET: randomSecret(), DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:1/app' },
+    /Cannot use the database: nothing answers at that address: is PostgreSQL running\?/,
+    'PostgreSQL',
+  );
+  expect(output).not.toContain('s3cret');
+});
+
+test('refuses to start on a DATABASE_URL of an engine it does not speak', async () => {
+  await expectRefusal(
+    tempDir(),
+    { JWT_SECRET: randomSecret(), DATABASE_URL: 'mysql://app:s3cret@127.0.0.1/app' },
+    /DATABASE_URL must be a SQLite file path \(data\/app\.db\) or a postgres:\/\/ URL/,
+    'postgres://',
+  );
+});

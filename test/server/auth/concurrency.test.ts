@@ -17,7 +17,8 @@ import { TEST_ENGINE, createPostgresDatabase } from '../../helpers/database.ts';
 import { spawnScript } from '../../helpers/server.ts';
 import { PASSWORD } from '../../helpers/users.ts';
 
-const SESSIONS = 40;
+// 2 × 200 racing refreshes: 50 sessions, 4 rounds, two tabs (one per process) each time.
+const SESSIONS = 50;
 const ROUNDS = 4;
 const ORIGIN = 'http://localhost:5173';
 

@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { users } from '../../../db/schema.ts';
 import { newPasswordInput, passwordInput } from '../../../server/auth/inputs.ts';
 import { createClient } from '../../helpers/client.ts';
 import { nextMailTo, tokenFromLink } from '../../helpers/mail.ts';
@@ -107,7 +106,8 @@ test('an account whose password is already common still signs in, and can move t
   const { user, email } = await createUser(server);
   // Set before the list existed (or by an older version of the app).
   const passwordHash = await server.services.passwords.hash('password1');
-  server.db.update(users).set({ passwordHash }).where(eq(users.id, user.id)).run();
+  const { users } = server.db.tables;
+  await server.db.update(users).set({ passwordHash }).where(eq(users.id, user.id));
   const client = createClient(server.url, server.config.appOrigin);
   expect((await client.mutate('auth.login', { email, password: 'password1' })).status).toBe(200);
   const change = await client.mutate('auth.changePassword', {
