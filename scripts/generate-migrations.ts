@@ -15,7 +15,9 @@ for (const engine of engines) {
   console.log(`${engine.name}:`);
   const run = spawnSync('npx', ['drizzle-kit', 'generate', ...engine.args, ...passOn], { stdio: 'inherit' });
   if (run.status !== 0) {
-    process.stderr.write(`db:generate: drizzle-kit failed for ${engine.name} (see above); nothing else was generated.\n`);
+    process.stderr.write(
+      `db:generate: drizzle-kit failed for ${engine.name} (see above); nothing else was generated.\n`,
+    );
     process.exit(1);
   }
 }
