@@ -3,27 +3,17 @@
 // the Db type below; db/sqlite.ts and db/postgres.ts make each engine answer them with the
 // same guarantees, transactions included. To keep one engine only, see the README.
 import { type Column, type SQL, sql } from 'drizzle-orm';
-import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { BaseSQLiteDatabase, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { openPostgres } from './postgres.ts';
 import type * as schema from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-/** The tables, by the names queries use; each engine has its own twin of every one. */
-export type Tables = Pick<
-  typeof schema,
-  | 'users'
-  | 'sessions'
-  | 'refreshTokens'
-  | 'auditEvents'
-  | 'emailTokens'
-  | 'outbox'
-  | 'devMailbox'
-  | 'notes'
-  | 'revocationFeed'
-  | 'rateLimits'
->;
+/** The tables (every sqliteTable db/schema.ts exports), by the names queries use; each engine has its twin. */
+export type Tables = {
+  [K in keyof typeof schema as (typeof schema)[K] extends SQLiteTable ? K : never]: (typeof schema)[K];
+};
 
 /**
  * The query builder, typed as SQLite's asynchronous one. PostgreSQL's has the same methods
@@ -49,6 +39,12 @@ export type Db = QueryBuilder & {
    * await nothing slow (hashing, mail, the network) inside it. Nested calls are savepoints.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` once the transaction it is called in commits (never if it rolls back, once
+   * if it is run again); outside a transaction, at once. For effects outside the database,
+   * such as this process's in-memory revocation list.
+   */
+  afterCommit(fn: () => void): void;
   /**
    * Sends `payload` to every process listening on `channel` when the current transaction
    * commits (PostgreSQL's NOTIFY; at once outside a transaction). Nothing on SQLite, whose
@@ -106,10 +102,19 @@ export async function openDatabase(url: string): Promise<Db> {
  */
 export const placeholderFor = (column: Column, name: string): SQL => sql`${sql.param(sql.placeholder(name), column)}`;
 
-/** DATABASE_URL for messages and logs: a PostgreSQL password is masked. */
+/** DATABASE_URL for messages and logs: a PostgreSQL password is masked, in either place it may be. */
 export function describeDatabase(url: string): string {
   if (dialectOf(url) !== 'postgres') return url;
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Its error would quote the whole URL: say only what it is.
+    return 'a postgres:// URL that does not parse (percent-encode special characters in the password)';
+  }
   if (parsed.password) parsed.password = '***';
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
+  }
   return parsed.toString();
 }

@@ -43,7 +43,8 @@ export function postgresDb(parts: {
   migrate: (migrationsFolder?: string) => Promise<number>;
   close: () => Promise<void>;
 }): Db {
-  const current = new AsyncLocalStorage<{ connection: Queryable; depth: number }>();
+  type Context = { connection: Queryable; depth: number; onCommit: (() => void)[] };
+  const current = new AsyncLocalStorage<Context>();
   const client = {
     query: (...args: never[]) => (current.getStore()?.connection ?? parts.pool).query(...args),
   };
@@ -54,18 +55,25 @@ export function postgresDb(parts: {
     const outer = current.getStore();
     if (outer) return savepoint(outer, fn);
     for (let attempt = 1; ; attempt++) {
+      const onCommit: (() => void)[] = [];
+      let result: T;
       try {
-        return await parts.runInTransaction((connection) => current.run({ connection, depth: 0 }, fn));
+        result = await parts.runInTransaction((connection) => current.run({ connection, depth: 0, onCommit }, fn));
       } catch (error) {
         if (!isRetryable(error) || attempt === MAX_ATTEMPTS) throw error;
         // Conflicting transactions back off by random amounts so they stop meeting.
         await sleep(Math.random() * Math.min(2 ** attempt, 100));
+        continue;
       }
+      // Committed: outside the try, so a failing callback never looks like a failed commit.
+      for (const callback of onCommit) callback();
+      return result;
     }
   }
 
-  async function savepoint<T>(tx: { connection: Queryable; depth: number }, fn: () => Promise<T>): Promise<T> {
+  async function savepoint<T>(tx: Context, fn: () => Promise<T>): Promise<T> {
     const name = `sp${++tx.depth}`;
+    const callbacks = tx.onCommit.length;
     const run = (text: string) => (tx.connection.query as (text: string) => Promise<unknown>)(text);
     await run(`SAVEPOINT ${name}`);
     try {
@@ -74,6 +82,7 @@ export function postgresDb(parts: {
       return result;
     } catch (error) {
       await run(`ROLLBACK TO SAVEPOINT ${name}`);
+      tx.onCommit.length = callbacks;
       throw error;
     } finally {
       tx.depth--;
@@ -84,6 +93,11 @@ export function postgresDb(parts: {
     engine: 'postgres' as const,
     tables: schema,
     transaction,
+    afterCommit: (callback: () => void) => {
+      const tx = current.getStore();
+      if (tx) tx.onCommit.push(callback);
+      else callback();
+    },
     notify: async (channel: string, payload: string) => {
       await (client.query as (text: string, values: string[]) => Promise<unknown>)('SELECT pg_notify($1, $2)', [
         channel,
@@ -112,6 +126,10 @@ export function openPostgres(url: string, poolSize = 10): Db {
     runInTransaction: async (fn) => {
       const connection = await pool.connect();
       let broken = false;
+      // A checked-out client has no error listener of the pool's: a server restart or a
+      // killed backend mid-transaction would otherwise end the process. The query fails.
+      const onError = () => (broken = true);
+      connection.on('error', onError);
       try {
         await connection.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         const result = await fn(connection);
@@ -121,6 +139,7 @@ export function openPostgres(url: string, poolSize = 10): Db {
         await connection.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       } finally {
+        connection.off('error', onError);
         connection.release(broken);
       }
     },
@@ -140,11 +159,20 @@ function listenPostgres(url: string, channel: string, handlers: Parameters<Db['l
   let delay = 100;
   let timer: NodeJS.Timeout | undefined;
   const connect = async () => {
-    const attempt = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    // TCP keep-alive, and a query every HEARTBEAT_MS: an idle connection a NAT or load
+    // balancer dropped silently would otherwise never say so, and hear nothing for good.
+    const attempt = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     let retried = false;
+    let heartbeat: NodeJS.Timeout | undefined;
     const retry = () => {
       if (retried || stopped) return;
       retried = true;
+      clearInterval(heartbeat);
       client = undefined;
       attempt.end().catch(() => {});
       timer = setTimeout(() => void connect(), delay);
@@ -163,6 +191,11 @@ function listenPostgres(url: string, channel: string, handlers: Parameters<Db['l
       if (stopped) return void (await attempt.end());
       client = attempt;
       delay = 100;
+      heartbeat = setInterval(() => {
+        const timeout = sleep(HEARTBEAT_TIMEOUT_MS).then(() => Promise.reject(new Error('heartbeat timed out')));
+        Promise.race([attempt.query('SELECT 1'), timeout]).catch(retry);
+      }, HEARTBEAT_MS).unref();
+      // What was sent while no connection listened: read again, or connect again to retry.
       await handlers.onConnect();
     } catch {
       retry();
@@ -172,15 +205,23 @@ function listenPostgres(url: string, channel: string, handlers: Parameters<Db['l
   return async () => {
     stopped = true;
     clearTimeout(timer);
-    await client?.end().catch(() => {});
+    const listening = client;
+    client = undefined;
+    await listening?.end().catch(() => {});
   };
 }
+
+const HEARTBEAT_MS = 30_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /** Any number of instances may boot at once: an advisory lock lets one migrate at a time. */
 const MIGRATION_LOCK = 7_262_010;
 
 async function migratePostgres(pool: pg.Pool, migrationsFolder: string): Promise<number> {
   const connection = await pool.connect();
+  let broken = false;
+  const onError = () => (broken = true);
+  connection.on('error', onError);
   try {
     await connection.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const count = async () => {
@@ -194,7 +235,8 @@ async function migratePostgres(pool: pg.Pool, migrationsFolder: string): Promise
     return (await count()) - before;
   } finally {
     await connection.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    connection.release();
+    connection.off('error', onError);
+    connection.release(broken);
   }
 }
 
@@ -213,7 +255,9 @@ export async function createPostgresDatabaseIfMissing(url: string): Promise<bool
   } finally {
     await probe.end().catch(() => {});
   }
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  // Decoded as node-postgres decodes it, so this creates the database it will connect to.
+  const name = decodeURI(new URL(url).pathname.slice(1));
+  if (!name) throw Object.assign(new Error('DATABASE_URL names no database (postgres://…/name)'), { code: '3D000' });
   const server = new URL(url);
   server.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: server.toString(), connectionTimeoutMillis: 5000 });

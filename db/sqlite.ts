@@ -22,6 +22,8 @@ import * as schema from './schema.ts';
 interface OpenTransaction {
   ended: Promise<void>;
   depth: number;
+  /** afterCommit's callbacks, run once the outermost transaction commits. */
+  onCommit: (() => void)[];
 }
 
 /**
@@ -81,7 +83,7 @@ export function openSqlite(path: string): Db {
     if (outer) return savepoint(outer, fn);
     while (open) await open.ended;
     let end!: () => void;
-    const tx: OpenTransaction = { ended: new Promise((resolve) => (end = resolve)), depth: 0 };
+    const tx: OpenTransaction = { ended: new Promise((resolve) => (end = resolve)), depth: 0, onCommit: [] };
     open = tx;
     try {
       return await inTransaction.run(tx, async () => {
@@ -94,17 +96,20 @@ export function openSqlite(path: string): Db {
           return result;
         } catch (error) {
           if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+          tx.onCommit = [];
           throw error;
         }
       });
     } finally {
       open = undefined;
       end();
+      for (const callback of tx.onCommit) callback();
     }
   }
 
   async function savepoint<T>(tx: OpenTransaction, fn: () => Promise<T>): Promise<T> {
     const name = `sp${++tx.depth}`;
+    const callbacks = tx.onCommit.length;
     sqlite.exec(`SAVEPOINT ${name}`);
     try {
       const result = await fn();
@@ -113,6 +118,7 @@ export function openSqlite(path: string): Db {
     } catch (error) {
       sqlite.exec(`ROLLBACK TO ${name}`);
       sqlite.exec(`RELEASE ${name}`);
+      tx.onCommit.length = callbacks;
       throw error;
     } finally {
       tx.depth--;
@@ -124,6 +130,11 @@ export function openSqlite(path: string): Db {
     // The tables alone (the module also exports their enums), as on PostgreSQL.
     tables: Object.fromEntries(Object.entries(schema).filter(([, value]) => is(value, SQLiteTable))),
     transaction,
+    afterCommit: (callback: () => void) => {
+      const tx = inTransaction.getStore();
+      if (tx) tx.onCommit.push(callback);
+      else callback();
+    },
     notify: async () => {},
     listen: () => undefined,
     ping: async () => {

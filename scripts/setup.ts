@@ -176,9 +176,9 @@ try {
   const applied = await migrateDatabase(db).finally(() => db.close());
   if (applied > 0) done.push(`Database ${database} (${engine}): applied ${applied} migration(s).`);
 } catch (error) {
+  // One line, whatever went wrong: node-postgres's messages never quote the password.
   const reason = error instanceof MigrationError ? error.message : describeConnectionError(error);
-  if (reason === undefined) throw error;
-  fail(`Cannot set up the database ${database} (${engine}): ${reason}`);
+  fail(`Cannot set up the database ${database} (${engine}): ${reason ?? (error as Error).message}`);
 }
 
 if (done.length === 0) {

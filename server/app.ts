@@ -47,7 +47,7 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
     },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
-        services.logger.error(`${path ?? '(no procedure)'} failed`, { stack: error.stack });
+        services.logger.error(`${path ?? '(no procedure)'} failed`, loggableFailure(error));
       }
     },
   });
@@ -145,4 +145,19 @@ function sendTrpcError(res: ServerResponse, status: number, code: string, messag
   const body = { error: { message, code: -32600, data: { code, httpStatus: status } } };
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * What a 500 logs. A failed query's message (drizzle's) lists its parameters, which can be
+ * password hashes, token hashes or addresses: the log gets the statement and the engine's
+ * reason instead.
+ */
+function loggableFailure(error: Error): Record<string, unknown> {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ('query' in e && 'params' in e) {
+      const reason = e.cause instanceof Error ? e.cause : undefined;
+      return { query: e.query, reason: reason?.message, code: (reason as { code?: string } | undefined)?.code };
+    }
+  }
+  return { stack: error.stack };
 }

@@ -6,7 +6,7 @@
 // revocation_feed table, written in the transaction that makes the change: PostgreSQL
 // tells every listener when it commits (NOTIFY, carrying the entry), SQLite processes
 // poll the table for rows after the last they saw. Either way within a second.
-import { asc, gt, lt } from 'drizzle-orm';
+import { asc, gt, inArray, lt, max } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Role } from './roles.ts';
@@ -14,8 +14,13 @@ import type { Role } from './roles.ts';
 const CHANNEL = 'revocations';
 /** How often a SQLite process looks for other processes' revocations. */
 export const POLL_INTERVAL_MS = 250;
+/** Entries are kept this much past one access-token lifetime: clocks of instances differ a little. */
+const CLOCK_MARGIN_MS = 60_000;
+/** Feed rows per INSERT and per NOTIFY (a payload holds at most 8000 bytes of ids). */
+const CHUNK = 500;
 
 interface Entry {
+  id: number;
   at: Date;
   sessionId?: string | null;
   userId?: string | null;
@@ -32,15 +37,15 @@ interface Entry {
  */
 export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?: Logger) {
   const { revocationFeed } = db.tables;
-  const ttlMs = accessTokenTtlSeconds * 1000;
+  const keepMs = accessTokenTtlSeconds * 1000 + CLOCK_MARGIN_MS;
   const revokedSessions = new Map<string, number>();
-  const changedRoles = new Map<string, { role: Role; at: number }>();
+  const changedRoles = new Map<string, { role: Role; at: number; id: number }>();
   /** The newest feed row applied (SQLite's polling reads after it). */
   let lastId = 0;
 
   /** Maps are in insertion (= time) order, so pruning stops at the first live entry. */
   function prune(now: number) {
-    const cutoff = now - ttlMs;
+    const cutoff = now - keepMs;
     for (const [id, at] of revokedSessions) {
       if (at > cutoff) break;
       revokedSessions.delete(id);
@@ -51,41 +56,61 @@ export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?
     }
   }
 
-  /** Applies an entry in memory; applying one twice changes nothing. */
-  function apply({ at, sessionId, userId, role }: Entry) {
+  /** Applies a feed row in memory; applying one twice, or an older one after it, changes nothing. */
+  function apply({ id, at, sessionId, userId, role }: Entry) {
     const time = at.getTime();
     prune(time);
     if (sessionId) {
       revokedSessions.delete(sessionId);
       revokedSessions.set(sessionId, time);
     }
-    if (userId && role) {
+    // Rows can arrive out of order (a catch-up read and a notification): the newest role wins.
+    if (userId && role && (changedRoles.get(userId)?.id ?? 0) <= id) {
       changedRoles.delete(userId);
-      changedRoles.set(userId, { role, at: time });
+      changedRoles.set(userId, { role, at: time, id });
     }
   }
 
-  /** Writes entries (in the caller's transaction, if any), tells the other processes, applies them here. */
-  async function publish(entries: Entry[]) {
+  /**
+   * Writes entries in the caller's transaction (if any), tells the other processes when it
+   * commits (the rows' ids: a listener reads the rows, so a forged notification can only
+   * make it read real ones again), and applies them here then: a change that rolls back
+   * revokes nothing anywhere.
+   */
+  async function publish(entries: Omit<Entry, 'id'>[]) {
     if (entries.length === 0) return;
     await db.transaction(async () => {
-      await db.insert(revocationFeed).values(entries);
-      for (const entry of entries) await db.notify(CHANNEL, JSON.stringify(entry));
+      for (let i = 0; i < entries.length; i += CHUNK) {
+        const rows = await db
+          .insert(revocationFeed)
+          .values(entries.slice(i, i + CHUNK))
+          .returning();
+        await db.notify(CHANNEL, rows.map((row) => row.id).join(','));
+        db.afterCommit(() => rows.forEach(apply));
+      }
     });
-    for (const entry of entries) apply(entry);
   }
 
-  /** Applies the feed rows written after `since` (time) or after the last row seen. */
-  async function readFeed(after: { since: Date } | { id: number }) {
+  /** Applies the feed rows written after `since` (time), after the last row seen, or with these ids. */
+  async function readFeed(which: { since: Date } | { after: number } | { ids: number[] }) {
     const rows = await db
       .select()
       .from(revocationFeed)
-      .where('since' in after ? gt(revocationFeed.at, after.since) : gt(revocationFeed.id, after.id))
+      .where(
+        'since' in which
+          ? gt(revocationFeed.at, which.since)
+          : 'after' in which
+            ? gt(revocationFeed.id, which.after)
+            : inArray(revocationFeed.id, which.ids),
+      )
       .orderBy(asc(revocationFeed.id));
     for (const row of rows) apply(row);
-    lastId = Math.max(lastId, rows.at(-1)?.id ?? 0);
+    if (!('ids' in which)) lastId = Math.max(lastId, rows.at(-1)?.id ?? 0);
   }
 
+  const logFailure = (what: string) => (error: unknown) => {
+    logger?.error(`Revocation ${what} failed`, { message: (error as Error).message });
+  };
   let stop: (() => Promise<void>) | undefined;
 
   return {
@@ -101,22 +126,30 @@ export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?
     },
 
     /** Loads what changed within one access-token lifetime before `now` (at boot). */
-    load: (now: Date) => readFeed({ since: new Date(now.getTime() - ttlMs) }),
+    async load(now: Date) {
+      // The newest id first: a row committed meanwhile is read by the first poll.
+      const [newest] = await db.select({ id: max(revocationFeed.id) }).from(revocationFeed);
+      await readFeed({ since: new Date(now.getTime() - keepMs) });
+      lastId = newest?.id ?? 0;
+    },
 
     /**
      * Starts hearing other processes' revocations: PostgreSQL's NOTIFY (and, after each
      * reconnection, the last lifetime's rows again), or polling on SQLite.
      */
     start() {
-      const catchUp = () => readFeed({ since: new Date(Date.now() - ttlMs) });
       stop = db.listen(CHANNEL, {
         onMessage: (payload) => {
-          const entry = JSON.parse(payload) as Entry & { at: string };
-          apply({ ...entry, at: new Date(entry.at) });
+          // Anyone who may connect to the database may NOTIFY: only ids are taken from it.
+          if (!/^\d{1,15}(,\d{1,15}){0,999}$/.test(payload))
+            return logger?.warn('Ignored a malformed revocation notice');
+          readFeed({ ids: payload.split(',').map(Number) }).catch(logFailure('read'));
         },
+        // Rethrown: the listener connects again rather than go on without what it missed.
         onConnect: () =>
-          catchUp().catch((error: unknown) => {
-            logger?.error('Revocation catch-up failed', { message: (error as Error).message });
+          readFeed({ since: new Date(Date.now() - keepMs) }).catch((error: unknown) => {
+            logFailure('catch-up')(error);
+            throw error;
           }),
       });
       if (stop) return;
@@ -124,17 +157,17 @@ export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?
       const timer = setInterval(() => {
         if (polling) return;
         polling = true;
-        readFeed({ id: lastId })
-          .catch((error: unknown) => logger?.error('Revocation poll failed', { message: (error as Error).message }))
+        readFeed({ after: lastId })
+          .catch(logFailure('poll'))
           .finally(() => (polling = false));
       }, POLL_INTERVAL_MS).unref();
       stop = async () => clearInterval(timer);
     },
     stop: async () => stop?.(),
 
-    /** Deletes feed rows older than one access-token lifetime; returns how many. */
+    /** Deletes feed rows no token can need any more; returns how many. */
     async prune(now: Date): Promise<number> {
-      const cutoff = new Date(now.getTime() - ttlMs);
+      const cutoff = new Date(now.getTime() - keepMs);
       const deleted = await db
         .delete(revocationFeed)
         .where(lt(revocationFeed.at, cutoff))

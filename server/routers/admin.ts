@@ -220,7 +220,8 @@ export const adminRouter = router({
   auditEvents: permissionProcedure('audit:read:any')
     .input(
       z.object({
-        before: z.number().int().positive().optional(),
+        // Event ids are 32-bit on PostgreSQL: a larger cursor is no cursor of ours.
+        before: z.number().int().positive().max(2_147_483_647).optional(),
         limit: z.number().int().min(1).max(200).default(50),
         userId: userIdInput.optional(),
         email: z.string().trim().toLowerCase().min(1).max(254).optional(),

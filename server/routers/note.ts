@@ -1,10 +1,11 @@
 // The example resource: notes that users own, gated by permissions (`note:*` in
 // server/auth/roles.ts). Users see and change their own; a role with `note:*:any` (admin)
 // sees and changes anyone's. Copy it for your first table, or delete it: this file, its
-// line in _app.ts, `notes` in db/schema.ts (then `npm run db:generate`), the `note` entity
-// and grants (permissions.ts, roles.ts), web/src/pages/NotesPage.tsx with its link and
-// route in App.tsx and its block in styles.css, test/server/routers/note.test.ts,
-// test/e2e/notes.spec.ts, and the notes in scripts/seed.ts.
+// line in _app.ts, `notes` in db/schema.ts and db/schema.postgres.ts (then
+// `npm run db:generate`), the `note` entity and grants (permissions.ts, roles.ts),
+// web/src/pages/NotesPage.tsx with its link and route in App.tsx and its block in
+// styles.css, test/server/routers/note.test.ts, test/e2e/notes.spec.ts, and the notes in
+// scripts/seed.ts.
 import { TRPCError } from '@trpc/server';
 import { type SQL, and, desc, eq, lt, or } from 'drizzle-orm';
 import { z } from 'zod';
@@ -15,8 +16,18 @@ import { permissionProcedure, router } from '../trpc.ts';
 
 const NOT_FOUND = 'No such note';
 const idInput = z.string().regex(/^[\w-]{1,64}$/, 'Not a note id');
-const titleInput = z.string().trim().min(1, 'Give the note a title').max(200, 'Title is at most 200 characters');
-const bodyInput = z.string().max(5000, 'A note is at most 5000 characters');
+/** PostgreSQL refuses NUL in text (SQLite keeps it): refused here, on both, with a 400. */
+const noNul = (text: string) => !text.includes('\0');
+const titleInput = z
+  .string()
+  .trim()
+  .min(1, 'Give the note a title')
+  .max(200, 'Title is at most 200 characters')
+  .refine(noNul, 'A title cannot contain NUL characters');
+const bodyInput = z
+  .string()
+  .max(5000, 'A note is at most 5000 characters')
+  .refine(noNul, 'A note cannot contain NUL characters');
 /** `<updatedAt ms>.<id>` of the last note of the previous page (newest first). */
 const cursorInput = z.string().regex(/^\d{1,15}\.[\w-]{1,64}$/, 'Not a cursor from note.list');
 

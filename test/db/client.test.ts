@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { DatabaseUrlError, dialectOf, openDatabase } from '../../db/client.ts';
+import { DatabaseUrlError, describeDatabase, dialectOf, openDatabase } from '../../db/client.ts';
 import { sqliteConnection } from '../../db/sqlite.ts';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
@@ -59,4 +59,15 @@ test('a URL of an unsupported engine is refused with a one-line message, not ope
   expect(dialectOf('data/app.db')).toBe('sqlite');
   expect(dialectOf('file:data/app.db')).toBe('sqlite');
   expect(dialectOf(':memory:')).toBe('sqlite');
+});
+
+test('describeDatabase masks a PostgreSQL password wherever it is, and never quotes a URL that does not parse', () => {
+  expect(describeDatabase('data/app.db')).toBe('data/app.db');
+  expect(describeDatabase('postgres://app:s3cret@db:5432/app')).toBe('postgres://app:***@db:5432/app');
+  expect(describeDatabase('postgres://app@db/app?password=s3cret&sslmode=require')).toBe(
+    'postgres://app@db/app?password=***&sslmode=require',
+  );
+  const unparseable = describeDatabase('postgres://app:s3c#ret/x@db:5432/app');
+  expect(unparseable).not.toContain('s3c');
+  expect(unparseable).toMatch(/does not parse/);
 });

@@ -144,6 +144,8 @@ export async function openTestDatabase(): Promise<Db> {
     const db = await openDatabase(databaseUrl);
     const close = db.close;
     return Object.assign(db, {
+      /** For tests that open a connection of their own (to kill a backend, send a NOTIFY). */
+      url: databaseUrl,
       close: async () => {
         await close();
         await drop();

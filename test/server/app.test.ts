@@ -3,7 +3,11 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../../server/app.ts';
 import type { Logger } from '../../server/logger.ts';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { sqliteConnection } from '../../db/sqlite.ts';
 import { startServer } from '../helpers/server.ts';
+import { createUser } from '../helpers/users.ts';
 
 interface ErrorBody {
   error: { message: string; data: Record<string, unknown> & { code: string } };
@@ -220,3 +224,35 @@ test('a mutation with no body (what a tRPC client sends for `.mutate()` without 
   expect(noBody.status).toBe(400);
   expect((await errorOf(noBody)).message).toMatch(/expected object, received undefined/);
 });
+
+test('a failed query is logged with its statement and reason, never its parameters (hashes, addresses)', async () => {
+  const logged: string[] = [];
+  const ignore = () => {};
+  const logger: Logger = {
+    debug: ignore,
+    info: ignore,
+    warn: ignore,
+    error: (message, fields) => logged.push(`${message} ${JSON.stringify(fields)}`),
+  };
+  const app = await startServer({ logger });
+  try {
+    const { client } = await createUser(app);
+    // The notes table disappears under the running app (a botched manual migration, say).
+    await dropTable(app.db, 'notes');
+    const res = await client.mutate('note.create', { title: 'a parameter that must not be logged' });
+    expect(res.status).toBe(500);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/^note\.create failed .*insert into \W+notes/);
+    expect(logged[0]).not.toContain('a parameter that must not be logged');
+  } finally {
+    await app.close();
+  }
+});
+
+async function dropTable(db: Db, table: string) {
+  if (db.engine === 'sqlite') return void sqliteConnection(db).exec(`DROP TABLE ${table}`);
+  // PostgreSQL (and PGlite): the app's own connection, through a statement both parse alike.
+  await db.transaction(async () => {
+    await (db as unknown as { execute: (query: SQL) => Promise<unknown> }).execute(sql.raw(`DROP TABLE ${table}`));
+  });
+}

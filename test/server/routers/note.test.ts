@@ -150,3 +150,12 @@ test('deleting an account deletes its notes', async () => {
   expect((await alice.client.mutate('account.delete')).status).toBe(200);
   expect((await server.db.select().from(server.db.tables.notes)).map((n) => n.id)).not.toContain(aliceNote.id);
 });
+
+test('a NUL character in a title or body is a 400 naming the field, on every engine', async () => {
+  const { alice } = await setup();
+  for (const input of [{ title: 'a\u0000b' }, { title: 'ok', body: 'x\u0000' }]) {
+    const res = await alice.client.mutate('note.create', input);
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toMatch(/cannot contain NUL characters/);
+  }
+});
