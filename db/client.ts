@@ -37,8 +37,12 @@ export type Db = QueryBuilder & {
    * PostgreSQL it is SERIALIZABLE and run again when the server aborts it for a conflict.
    * So `fn` may run more than once: keep side effects other than queries idempotent, and
    * await nothing slow (hashing, mail, the network) inside it. Nested calls are savepoints.
+   *
+   * `isolation: 'read committed'` is for a hot transaction whose writes check what it read
+   * (compare-and-set, throwing TransactionConflict when they find it changed): PostgreSQL
+   * then takes no predicate locks, which abort many unrelated concurrent transactions.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: { isolation?: 'serializable' | 'read committed' }): Promise<T>;
   /**
    * Runs `fn` once the transaction it is called in commits (never if it rolls back, once
    * if it is run again); outside a transaction, at once. For effects outside the database,
@@ -68,6 +72,13 @@ export type Db = QueryBuilder & {
 };
 
 export class DatabaseUrlError extends Error {}
+
+/** Thrown inside a transaction whose compare-and-set found the data changed: it is run again. */
+export class TransactionConflict extends Error {
+  constructor() {
+    super('The data changed while the transaction ran; it is run again');
+  }
+}
 
 /** Which engine a DATABASE_URL names. */
 export function dialectOf(url: string): Dialect {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import type { Db } from './client.ts';
+import { type Db, TransactionConflict } from './client.ts';
 import { POSTGRES_MIGRATIONS } from './migrate.ts';
 import * as schema from './schema.postgres.ts';
 
@@ -15,7 +15,10 @@ export interface Queryable {
 }
 
 /** How an engine opens a transaction on one connection and hands it to `fn`. */
-export type RunInTransaction = <T>(fn: (connection: Queryable) => Promise<T>) => Promise<T>;
+export type RunInTransaction = <T>(
+  fn: (connection: Queryable) => Promise<T>,
+  isolation: 'serializable' | 'read committed',
+) => Promise<T>;
 
 /** SQLSTATEs after which PostgreSQL asks the client to run the whole transaction again. */
 const RETRYABLE = new Set(['40001' /* serialization_failure */, '40P01' /* deadlock_detected */]);
@@ -23,6 +26,7 @@ const MAX_ATTEMPTS = 20;
 
 /** Whether PostgreSQL aborted the transaction for a conflict (drizzle wraps its error: see `cause`). */
 export function isRetryable(error: unknown): boolean {
+  if (error instanceof TransactionConflict) return true;
   for (let e = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
     if (RETRYABLE.has((e as { code?: string }).code ?? '')) return true;
   }
@@ -51,14 +55,32 @@ export function postgresDb(parts: {
   const orm = parts.driver(client);
   let closing: Promise<void> | undefined;
 
-  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+  /** Transactions running: AsyncLocalStorage is enabled only while there are (see db/sqlite.ts). */
+  let running = 0;
+
+  async function transaction<T>(
+    fn: () => Promise<T>,
+    { isolation = 'serializable' }: { isolation?: 'serializable' | 'read committed' } = {},
+  ): Promise<T> {
     const outer = current.getStore();
     if (outer) return savepoint(outer, fn);
+    running++;
+    try {
+      return await transactionWithRetries(fn, isolation);
+    } finally {
+      if (--running === 0) current.disable();
+    }
+  }
+
+  async function transactionWithRetries<T>(fn: () => Promise<T>, isolation: 'serializable' | 'read committed') {
     for (let attempt = 1; ; attempt++) {
       const onCommit: (() => void)[] = [];
       let result: T;
       try {
-        result = await parts.runInTransaction((connection) => current.run({ connection, depth: 0, onCommit }, fn));
+        result = await parts.runInTransaction(
+          (connection) => current.run({ connection, depth: 0, onCommit }, fn),
+          isolation,
+        );
       } catch (error) {
         if (!isRetryable(error) || attempt === MAX_ATTEMPTS) throw error;
         // Conflicting transactions back off by random amounts so they stop meeting.
@@ -123,7 +145,7 @@ export function openPostgres(url: string, poolSize = 10): Db {
   return postgresDb({
     pool,
     driver: (client) => drizzle({ client: client as pg.Pool, schema }),
-    runInTransaction: async (fn) => {
+    runInTransaction: async (fn, isolation) => {
       const connection = await pool.connect();
       let broken = false;
       // A checked-out client has no error listener of the pool's: a server restart or a
@@ -131,7 +153,7 @@ export function openPostgres(url: string, poolSize = 10): Db {
       const onError = () => (broken = true);
       connection.on('error', onError);
       try {
-        await connection.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await connection.query(isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN');
         const result = await fn(connection);
         await connection.query('COMMIT');
         return result;

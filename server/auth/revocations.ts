@@ -112,6 +112,16 @@ export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?
     logger?.error(`Revocation ${what} failed`, { message: (error as Error).message });
   };
   let stop: (() => Promise<void>) | undefined;
+  let stopped = false;
+
+  /** Reads notified rows; a failed read (the pool busy, the server restarting) is tried again for a minute. */
+  function readRows(ids: number[], attempt: number) {
+    readFeed({ ids }).catch((error: unknown) => {
+      if (stopped) return;
+      if (attempt >= 60) return logFailure('read')(error);
+      setTimeout(() => readRows(ids, attempt + 1), 1000).unref();
+    });
+  }
 
   return {
     revokeSessions: (sessionIds: string[], now: Date) =>
@@ -143,7 +153,7 @@ export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?
           // Anyone who may connect to the database may NOTIFY: only ids are taken from it.
           if (!/^\d{1,15}(,\d{1,15}){0,999}$/.test(payload))
             return logger?.warn('Ignored a malformed revocation notice');
-          readFeed({ ids: payload.split(',').map(Number) }).catch(logFailure('read'));
+          readRows(payload.split(',').map(Number), 1);
         },
         // Rethrown: the listener connects again rather than go on without what it missed.
         onConnect: () =>
@@ -163,7 +173,10 @@ export function createRevocations(db: Db, accessTokenTtlSeconds: number, logger?
       }, POLL_INTERVAL_MS).unref();
       stop = async () => clearInterval(timer);
     },
-    stop: async () => stop?.(),
+    async stop() {
+      stopped = true;
+      await stop?.();
+    },
 
     /** Deletes feed rows no token can need any more; returns how many. */
     async prune(now: Date): Promise<number> {

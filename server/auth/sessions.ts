@@ -3,7 +3,7 @@
 // Edit it to change what a session records; the rules live in rotateRefreshToken.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
-import { type Db, placeholderFor } from '../../db/client.ts';
+import { type Db, TransactionConflict, placeholderFor } from '../../db/client.ts';
 import { createId } from '../../db/ids.ts';
 import type { REVOCATION_REASONS } from '../../db/schema.ts';
 import type { Config } from '../env.ts';
@@ -73,10 +73,12 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
     .innerJoin(users, eq(sessions.userId, users.id))
     .where(eq(refreshTokens.tokenHash, sql.placeholder('hash')))
     .prepare();
+  // Compare-and-set: only a token still unused is marked, only a live session is touched.
   const markUsed = db
     .update(refreshTokens)
     .set({ usedAt: placeholderFor(refreshTokens.usedAt, 'now'), replacedById: sql`${sql.placeholder('successor')}` })
-    .where(eq(refreshTokens.id, sql.placeholder('id')))
+    .where(and(eq(refreshTokens.id, sql.placeholder('id')), isNull(refreshTokens.usedAt)))
+    .returning({ id: refreshTokens.id })
     .prepare();
   const countGraceUse = db
     .update(refreshTokens)
@@ -128,7 +130,8 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
       lastUsedAt: placeholderFor(sessions.lastUsedAt, 'now'),
       idleExpiresAt: placeholderFor(sessions.idleExpiresAt, 'idleExpiresAt'),
     })
-    .where(eq(sessions.id, sql.placeholder('id')))
+    .where(and(eq(sessions.id, sql.placeholder('id')), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id })
     .prepare();
 
   async function issueRefreshToken(
@@ -224,58 +227,68 @@ export function createSessionStore(db: Db, jwt: Config['jwt'], revocations: Revo
 
     /**
      * Rotates a refresh token in one transaction: concurrent rotations of the same token
-     * queue behind each other (SQLite) or all but one are run again (PostgreSQL), so at
-     * most one successor is ever created.
+     * queue behind each other (SQLite) or all but one find it used and are run again
+     * (PostgreSQL: its writes check what it read, so it needs no SERIALIZABLE), so at most
+     * one successor is ever created.
      * `browserSessionId`: the session the browser's access cookie names, if it sent one.
      */
     rotateRefreshToken(token: string, now: Date, browserSessionId?: string): Promise<RotationResult> {
-      return db.transaction(async (): Promise<RotationResult> => {
-        const [row] = await findByHash.execute({ hash: hashToken(token) });
-        if (!row) return { status: 'rejected', reason: 'unknown' };
-        const { token: stored, session, user } = row;
-        const sessionId = session.id;
-        // The browser's access cookie names another session: this refresh cookie was
-        // planted (login CSRF from a sibling subdomain). Touch nothing.
-        if (browserSessionId !== undefined && browserSessionId !== sessionId) {
-          return { status: 'rejected', reason: 'other_session' };
-        }
-        const rejected = (reason: 'expired' | 'revoked' | 'reused') =>
-          ({ status: 'rejected', reason, sessionId, userId: user.id }) as const;
-        if (session.revokedAt) return rejected('revoked');
-        // Expiry first: nothing, not even a grace answer, outlives the session.
-        if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
-          return rejected('expired');
-        }
-        const live = { user, sessionId, idleExpiresAt: session.idleExpiresAt, expiresAt: session.expiresAt };
-        if (stored.usedAt) {
-          const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
-          const graceUses =
-            rotatedAgo <= jwt.refreshReuseGrace ? (await countGraceUse.execute({ id: stored.id }))[0]!.graceUses : 0;
-          if (graceUses === 0 || graceUses > MAX_GRACE_ANSWERS) {
-            await revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
-            return rejected('reused');
+      return db.transaction(
+        async (): Promise<RotationResult> => {
+          const [row] = await findByHash.execute({ hash: hashToken(token) });
+          if (!row) return { status: 'rejected', reason: 'unknown' };
+          const { token: stored, session, user } = row;
+          const sessionId = session.id;
+          // The browser's access cookie names another session: this refresh cookie was
+          // planted (login CSRF from a sibling subdomain). Touch nothing.
+          if (browserSessionId !== undefined && browserSessionId !== sessionId) {
+            return { status: 'rejected', reason: 'other_session' };
           }
-          const refreshToken = await resendSuccessor(token, stored, session);
-          return {
-            status: 'grace',
-            ...live,
-            idleExpiresAt: refreshToken?.expiresAt ?? live.idleExpiresAt,
-            graceUses,
-            refreshToken,
-          };
-        }
-        const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
-        const next = session.rotationKey ? successorOf(token, session.rotationKey) : undefined;
-        // The presented token is marked used first: a concurrent rotation of it waits for this
-        // row (PostgreSQL then aborts it as a conflict, and its retry finds the token used)
-        // instead of failing on the successor, whose hash both would insert.
-        const successorId = createId();
-        await markUsed.execute({ id: stored.id, now, successor: successorId });
-        const successor = await issueRefreshToken(sessionId, idleExpiresAt, now, next, successorId);
-        await touchSession.execute({ id: sessionId, now, idleExpiresAt });
-        const refreshToken = { token: successor.token, expiresAt: idleExpiresAt };
-        return { status: 'rotated', ...live, idleExpiresAt, refreshToken };
-      });
+          const rejected = (reason: 'expired' | 'revoked' | 'reused') =>
+            ({ status: 'rejected', reason, sessionId, userId: user.id }) as const;
+          if (session.revokedAt) return rejected('revoked');
+          // Expiry first: nothing, not even a grace answer, outlives the session.
+          if (now >= stored.expiresAt || now >= session.idleExpiresAt || now >= session.expiresAt) {
+            return rejected('expired');
+          }
+          const live = { user, sessionId, idleExpiresAt: session.idleExpiresAt, expiresAt: session.expiresAt };
+          if (stored.usedAt) {
+            const rotatedAgo = (now.getTime() - stored.usedAt.getTime()) / 1000;
+            const graceUses =
+              rotatedAgo <= jwt.refreshReuseGrace ? (await countGraceUse.execute({ id: stored.id }))[0]!.graceUses : 0;
+            if (graceUses === 0 || graceUses > MAX_GRACE_ANSWERS) {
+              await revokeSessionRows(eq(sessions.id, sessionId), 'reuse_detected', now);
+              return rejected('reused');
+            }
+            const refreshToken = await resendSuccessor(token, stored, session);
+            return {
+              status: 'grace',
+              ...live,
+              idleExpiresAt: refreshToken?.expiresAt ?? live.idleExpiresAt,
+              graceUses,
+              refreshToken,
+            };
+          }
+          const idleExpiresAt = earliest(addSeconds(now, jwt.refreshTokenTtl), session.expiresAt);
+          const next = session.rotationKey ? successorOf(token, session.rotationKey) : undefined;
+          // The presented token is marked used first: a concurrent rotation of it waits for this
+          // row (PostgreSQL then aborts it as a conflict, and its retry finds the token used)
+          // instead of failing on the successor, whose hash both would insert.
+          const successorId = createId();
+          // Another rotation of this token, or the session's end, committed since the read:
+          // run again, to answer from what is now stored (grace, or refused).
+          if ((await markUsed.execute({ id: stored.id, now, successor: successorId })).length === 0) {
+            throw new TransactionConflict();
+          }
+          const successor = await issueRefreshToken(sessionId, idleExpiresAt, now, next, successorId);
+          if ((await touchSession.execute({ id: sessionId, now, idleExpiresAt })).length === 0) {
+            throw new TransactionConflict();
+          }
+          const refreshToken = { token: successor.token, expiresAt: idleExpiresAt };
+          return { status: 'rotated', ...live, idleExpiresAt, refreshToken };
+        },
+        { isolation: 'read committed' },
+      );
     },
 
     /** Ends one session of a user; false when the user has no such live session. */
