@@ -490,3 +490,14 @@ test('the last enabled admin cannot delete their own account; with another admin
   expect((await only.client.mutate('account.delete')).status).toBe(200);
   expect(await usersWithId(server, only.user.id)).toEqual([]);
 });
+
+test('an audit cursor beyond 32 bits is a 400, on every engine (PostgreSQL event ids are 32-bit)', async () => {
+  const server = await start();
+  const { client } = await createUser(server, { role: 'admin' });
+  for (const before of [2 ** 31, 1e300]) {
+    const res = await client.query('admin.auditEvents', { before });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.data.code).toBe('BAD_REQUEST');
+  }
+  expect((await client.query('admin.auditEvents', { before: 2 ** 31 - 1 })).status).toBe(200);
+});
