@@ -19,7 +19,7 @@ export type Tables = {
  * The query builder, typed as SQLite's asynchronous one. PostgreSQL's has the same methods
  * for everything the app does; what differs is kept out of the shared code:
  * - results are awaited (or `.execute()`d) and never read with SQLite's `.get()`, `.all()`
- *   or `.run()` (test/db/portable-queries.test.ts checks);
+ *   or `.run()` (the lint refuses them: eslint.config.js);
  * - comparisons go through drizzle's operators, so dates are converted per column;
  * - raw SQL is only what both engines read alike.
  */

@@ -13,7 +13,7 @@ import type { Role } from './roles.ts';
 
 const CHANNEL = 'revocations';
 /** How often a SQLite process looks for other processes' revocations. */
-export const POLL_INTERVAL_MS = 250;
+const POLL_INTERVAL_MS = 250;
 /** Entries are kept this much past one access-token lifetime: clocks of instances differ a little. */
 const CLOCK_MARGIN_MS = 60_000;
 /** Feed rows per INSERT and per NOTIFY (a payload holds at most 8000 bytes of ids). */

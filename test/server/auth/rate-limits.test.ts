@@ -3,6 +3,7 @@
 import { expect, test } from 'vitest';
 import { HasherBusyError } from '../../../server/auth/passwords.ts';
 import { RATE_LIMITS, RateLimitError, createRateLimits } from '../../../server/auth/rate-limits.ts';
+import { openTestDatabase } from '../../helpers/database.ts';
 
 const wrong = () => Promise.resolve(null);
 const right = () => Promise.resolve({ id: 'user' });
@@ -45,4 +46,25 @@ test('a check the hasher had no room for costs no attempt on the account', async
     await expect(limits.signInAttempt(ip, 'busy@example.com', busy)).rejects.toBeInstanceOf(HasherBusyError);
   }
   expect(await limits.signInAttempt(ip, 'busy@example.com', wrong)).toBeNull();
+});
+
+test('the database store (shared by instances) keeps the same rules: refusal past the limit, a right password resets, prune', async () => {
+  const db = await openTestDatabase();
+  try {
+    const limits = createRateLimits({ maxKeys: 10, db, shared: true });
+    const ip = '198.51.100.9';
+    const allowed = RATE_LIMITS.passwordPerIpAndAccount.points;
+    for (let i = 0; i < allowed - 1; i++) await limits.signInAttempt(ip, 'stored@example.com', wrong);
+    // A right password clears the pair's count: the full budget is back.
+    await limits.signInAttempt(ip, 'stored@example.com', right);
+    for (let i = 0; i < allowed; i++) await limits.signInAttempt(ip, 'stored@example.com', wrong);
+    await expect(limits.signInAttempt(ip, 'stored@example.com', wrong)).rejects.toBeInstanceOf(RateLimitError);
+    // The counters are rows, not memory; a second instance on the database sees them.
+    expect(limits.size()).toBe(0);
+    const other = createRateLimits({ maxKeys: 10, db, shared: true });
+    await expect(other.signInAttempt(ip, 'stored@example.com', wrong)).rejects.toBeInstanceOf(RateLimitError);
+    expect(await limits.prune(new Date(Date.now() + 3 * 3600_000))).toBeGreaterThan(0);
+  } finally {
+    await db.close();
+  }
 });
