@@ -23,6 +23,11 @@ export type Tables = {
  * - comparisons go through drizzle's operators, so dates are converted per column;
  * - raw SQL is only what both engines read alike.
  */
+export interface TransactionOptions {
+  isolation?: 'serializable' | 'read committed';
+  asyncCommit?: boolean;
+}
+
 type QueryBuilder = Omit<BaseSQLiteDatabase<'async', unknown, Tables>, 'transaction' | 'batch'>;
 
 export type Db = QueryBuilder & {
@@ -41,8 +46,14 @@ export type Db = QueryBuilder & {
    * `isolation: 'read committed'` is for a hot transaction whose writes check what it read
    * (compare-and-set, throwing TransactionConflict when they find it changed): PostgreSQL
    * then takes no predicate locks, which abort many unrelated concurrent transactions.
+   *
+   * `asyncCommit: true` is for a frequent write whose loss in a database crash costs a
+   * user at most a sign-in (a refresh rotation): PostgreSQL then commits without waiting
+   * for its WAL flush (`synchronous_commit = off`), so a crash of the database server can
+   * lose the last fraction of a second of such transactions, never half of one. SQLite's
+   * `synchronous = NORMAL` (db/sqlite.ts) makes the same trade for every transaction.
    */
-  transaction<T>(fn: () => Promise<T>, options?: { isolation?: 'serializable' | 'read committed' }): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Runs `fn` once the transaction it is called in commits (never if it rolls back, once
    * if it is run again); outside a transaction, at once. For effects outside the database,

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { type Db, TransactionConflict } from './client.ts';
+import { type Db, TransactionConflict, type TransactionOptions } from './client.ts';
 import { POSTGRES_MIGRATIONS } from './migrate.ts';
 import * as schema from './schema.postgres.ts';
 
@@ -17,7 +17,7 @@ export interface Queryable {
 /** How an engine opens a transaction on one connection and hands it to `fn`. */
 export type RunInTransaction = <T>(
   fn: (connection: Queryable) => Promise<T>,
-  isolation: 'serializable' | 'read committed',
+  options: Required<TransactionOptions>,
 ) => Promise<T>;
 
 /** SQLSTATEs after which PostgreSQL asks the client to run the whole transaction again. */
@@ -60,26 +60,26 @@ export function postgresDb(parts: {
 
   async function transaction<T>(
     fn: () => Promise<T>,
-    { isolation = 'serializable' }: { isolation?: 'serializable' | 'read committed' } = {},
+    { isolation = 'serializable', asyncCommit = false }: TransactionOptions = {},
   ): Promise<T> {
     const outer = current.getStore();
     if (outer) return savepoint(outer, fn);
     running++;
     try {
-      return await transactionWithRetries(fn, isolation);
+      return await transactionWithRetries(fn, { isolation, asyncCommit });
     } finally {
       if (--running === 0) current.disable();
     }
   }
 
-  async function transactionWithRetries<T>(fn: () => Promise<T>, isolation: 'serializable' | 'read committed') {
+  async function transactionWithRetries<T>(fn: () => Promise<T>, options: Required<TransactionOptions>) {
     for (let attempt = 1; ; attempt++) {
       const onCommit: (() => void)[] = [];
       let result: T;
       try {
         result = await parts.runInTransaction(
           (connection) => current.run({ connection, depth: 0, onCommit }, fn),
-          isolation,
+          options,
         );
       } catch (error) {
         if (!isRetryable(error) || attempt === MAX_ATTEMPTS) throw error;
@@ -145,7 +145,7 @@ export function openPostgres(url: string, poolSize = 10): Db {
   return postgresDb({
     pool,
     driver: (client) => drizzle({ client: client as pg.Pool, schema }),
-    runInTransaction: async (fn, isolation) => {
+    runInTransaction: async (fn, { isolation, asyncCommit }) => {
       const connection = await pool.connect();
       let broken = false;
       // A checked-out client has no error listener of the pool's: a server restart or a
@@ -153,7 +153,11 @@ export function openPostgres(url: string, poolSize = 10): Db {
       const onError = () => (broken = true);
       connection.on('error', onError);
       try {
-        await connection.query(isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN');
+        // One round trip: the simple query protocol takes several statements at once.
+        await connection.query(
+          (isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN') +
+            (asyncCommit ? '; SET LOCAL synchronous_commit = off' : ''),
+        );
         const result = await fn(connection);
         await connection.query('COMMIT');
         return result;

@@ -141,7 +141,7 @@ export function openSqlite(path: string): Db {
     notify: async () => {},
     listen: () => undefined,
     ping: async () => {
-      sqlite.prepare('SELECT 1').get();
+      prepare('SELECT 1').get();
     },
     migrate: async (folder = SQLITE_MIGRATIONS) => migrateSqlite(sqlite, folder),
     close: async () => {

@@ -59,11 +59,12 @@ const SIZES = args.quick
       rotationMs: 200,
       mailRequests: 3,
       propagation: 3,
+      warmUpSeconds: 1,
     }
   : {
       // Many short rounds, alternating: this shared machine's speed drifts by tens of percent
       // within seconds, and only a ratio measured side by side survives that.
-      rounds: 9,
+      rounds: 15,
       seconds: 1,
       connections: 10,
       logins: 15,
@@ -74,6 +75,9 @@ const SIZES = args.quick
       rotationMs: 2000,
       mailRequests: 30,
       propagation: 50,
+      // A fresh server needs seconds to reach its steady rate (JIT, caches, the pool's
+      // connections): measured from one, that rate is what a running server has.
+      warmUpSeconds: 5,
     };
 const FLOOD_CONNECTIONS = 20;
 /** How long the slow SMTP server takes over each answer (greeting, MAIL FROM, end of data). */
@@ -190,7 +194,7 @@ function cpuSecondsOf(pid: number | undefined): number {
 async function measureThroughput(url: string, serverPid: number | undefined) {
   const { access } = await signIn(url, BENCH_ACCOUNT);
   /** Requests per second, and the server's CPU microseconds per request (less noisy). */
-  const run = async (path: string, headers: Record<string, string> = {}) => {
+  const run = async (path: string, headers: Record<string, string> = {}, seconds = SIZES.seconds) => {
     const cpuBefore = cpuSecondsOf(serverPid);
     const result = expectOnly2xx(
       path,
@@ -198,15 +202,15 @@ async function measureThroughput(url: string, serverPid: number | undefined) {
         url: `${url}/trpc/${path}`,
         headers,
         connections: SIZES.connections,
-        duration: SIZES.seconds,
+        duration: seconds,
       }),
     );
     const cpuMicros = ((cpuSecondsOf(serverPid) - cpuBefore) * 1e6) / result.requests.total;
-    return { rate: result.requests.total / SIZES.seconds, cpuMicros };
+    return { rate: result.requests.total / seconds, cpuMicros };
   };
   const measure = { public: () => run('health'), protected: () => run('user.me', { cookie: access }) };
-  await measure.public(); // warm-up: JIT, connection pools, SQLite page cache
-  await measure.protected();
+  await run('health', {}, SIZES.warmUpSeconds);
+  await run('user.me', { cookie: access }, SIZES.warmUpSeconds);
   const rates = { public: [] as number[], protected: [] as number[], ratio: [] as number[], cpuRatio: [] as number[] };
   const cpu = { public: [] as number[], protected: [] as number[] };
   for (let round = 0; round < SIZES.rounds; round++) {
@@ -340,20 +344,19 @@ async function runLoginFlood(url: string, seconds: number) {
 async function measureHttpRefresh(url: string) {
   const pool: string[] = [];
   for (const email of CHAIN_ACCOUNTS) pool.push((await signIn(url, email)).refresh);
-  const run = async () =>
+  // Each run may cut off one chain per connection: CHAIN_ACCOUNTS has room for four runs.
+  const run = async (seconds = SIZES.seconds) =>
     expectOnly2xx(
       'auth.refresh',
       await autocannon({
         url: `${url}/trpc/auth.refresh`,
         connections: SIZES.connections,
-        duration: SIZES.seconds,
+        duration: seconds,
         // A new address per request: this measures rotation, not the per-IP refresh limit.
         requests: [refreshChainRequest(pool)],
       }),
     ).requests.average;
-  // The first second of a fresh process runs cold (JIT, statement caches): steady state is
-  // what a server lives in, so it is warmed up first and the median of a few runs counts.
-  await run();
+  await run(SIZES.warmUpSeconds);
   const rates: number[] = [];
   for (let round = 0; round < Math.min(SIZES.rounds, 3); round++) rates.push(await run());
   return median(rates);
@@ -564,7 +567,8 @@ async function measureEngine(dir: string, database: string) {
   const first = await startProductionServer(dir, database, { secret });
   try {
     await first.addAccounts([BENCH_ACCOUNT, ...CHAIN_ACCOUNTS, ...PROPAGATION_ACCOUNTS]);
-    const { protectedToPublicRatio, protectedRequestsPerSecond } = await measureThroughput(first.url, first.child.pid);
+    const { protectedToPublicRatio, protectedToPublicCpuRatio, publicRequestsPerSecond, protectedRequestsPerSecond } =
+      await measureThroughput(first.url, first.child.pid);
     const refreshRotationsPerSecondHttp = await measureHttpRefresh(first.url);
     const second = await startProductionServer(dir, database, { secret });
     try {
@@ -572,6 +576,8 @@ async function measureEngine(dir: string, database: string) {
       const [oneInstance, twoInstances] = await measureScaleOut([first.url, second.url]);
       return {
         protectedToPublicRatio,
+        protectedToPublicCpuRatio,
+        publicRequestsPerSecond,
         protectedRequestsPerSecond,
         refreshRotationsPerSecondHttp,
         revocationPropagationP50Ms: median(propagation),
@@ -621,21 +627,23 @@ async function measurePropagation(a: string, b: string) {
  */
 async function measureScaleOut(urls: [string, string]) {
   const { access } = await signIn(urls[0], BENCH_ACCOUNT);
-  const rate = async (url: string) =>
+  const rate = async (url: string, seconds = SIZES.seconds) =>
     expectOnly2xx(
       'user.me',
       await autocannon({
         url: `${url}/trpc/user.me`,
         headers: { cookie: access },
         connections: SIZES.connections,
-        duration: SIZES.seconds,
+        duration: seconds,
       }),
-    ).requests.total / SIZES.seconds;
+    ).requests.total / seconds;
+  await rate(urls[1], SIZES.warmUpSeconds); // the second instance has just started
   const one: number[] = [];
   const two: number[] = [];
   for (let round = 0; round < SIZES.rounds; round++) {
     const runOne = async () => one.push(await rate(urls[0]));
-    const runTwo = async () => two.push((await Promise.all(urls.map(rate))).reduce((sum, r) => sum + r, 0));
+    const runTwo = async () =>
+      two.push((await Promise.all(urls.map((url) => rate(url)))).reduce((sum, r) => sum + r, 0));
     if (round % 2 === 0) await runOne().then(runTwo);
     else await runTwo().then(runOne);
   }
@@ -761,6 +769,8 @@ function reportEngines(): string[] {
   };
   const rows: [string, keyof EngineFigures, number][] = [
     [`protected / public (median of ${SIZES.rounds} interleaved rounds)`, 'protectedToPublicRatio', 2],
+    ['  as a ratio, public CPU / protected CPU (median)', 'protectedToPublicCpuRatio', 2],
+    [`public query (health), req/s, ${SIZES.connections} connections`, 'publicRequestsPerSecond', 0],
     [`protected query (user.me), req/s, ${SIZES.connections} connections`, 'protectedRequestsPerSecond', 0],
     [`refresh rotations/s, HTTP, ${SIZES.connections} connections`, 'refreshRotationsPerSecondHttp', 0],
     [`revocation A → B, p50 ms (${SIZES.propagation} logouts)`, 'revocationPropagationP50Ms', 0],

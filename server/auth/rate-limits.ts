@@ -4,6 +4,8 @@
 // - several processes (PostgreSQL): in the database's rate_limits table, so N instances
 //   share one budget instead of multiplying it. Several SQLite processes on one file can
 //   share it too: pass `shared: true` in server/context.ts (each attempt is then a write).
+// A limit that bounds load rather than guesses (PER_INSTANCE) stays in each process's
+// memory even then: N instances may serve N times the load, and it costs no write.
 import { lt } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
@@ -38,6 +40,13 @@ export const RATE_LIMITS = {
   exchangePerSession: { points: 30, duration: 60 },
 } as const;
 
+/**
+ * Limits counted per process even when the others are shared: a refresh token cannot be
+ * guessed (256 random bits), so its limit only keeps one address from taking a process's
+ * capacity, and a database write on every refresh would cost PostgreSQL a quarter of its rotation rate.
+ */
+const PER_INSTANCE: ReadonlySet<keyof typeof RATE_LIMITS> = new Set(['refreshPerIp']);
+
 export class RateLimitError extends Error {
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many attempts; try again in ${retryAfterSeconds} seconds`);
@@ -66,8 +75,9 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
 
   const make = (name: keyof typeof RATE_LIMITS) => {
     const options = { ...RATE_LIMITS[name], keyPrefix: name };
+    const inDatabase = shared && !PER_INSTANCE.has(name);
     // The database store deletes nothing on its own here: prune() does, with the rest.
-    const limiter = shared
+    const limiter = inDatabase
       ? new RateLimiterDrizzle({
           ...options,
           storeClient: db,
@@ -77,7 +87,7 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
       : new RateLimiterMemory(options);
     if (limiter instanceof RateLimiterMemory) limiters.push(limiter);
     // Memory is bounded by the LRU; the table by prune().
-    const track = (key: string) => void (shared || keys.set(limiter.getKey(key), limiter as RateLimiterMemory));
+    const track = (key: string) => void (inDatabase || keys.set(limiter.getKey(key), limiter as RateLimiterMemory));
     /** Counts one attempt and says where the key stands, without refusing. */
     const take = (key: string): Promise<RateLimiterRes> => {
       track(key);
@@ -97,7 +107,7 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
       /** Gives one attempt back. */
       refund: (key: string) => (track(key), limiter.reward(key)),
       reset: async (key: string) => {
-        if (shared) await limiter.delete(key);
+        if (inDatabase) await limiter.delete(key);
         else keys.delete(limiter.getKey(key));
       },
     };
@@ -158,7 +168,7 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
     refreshPerIp: make('refreshPerIp'),
     exchangePerSession: make('exchangePerSession'),
 
-    /** Counters held in memory, for tests and the load script (0 when they live in the database). */
+    /** Counters held in memory, for tests and the load script (only the PER_INSTANCE ones when shared). */
     size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),
 
     /** Deletes the database's counters whose window ended an hour ago; returns how many. */

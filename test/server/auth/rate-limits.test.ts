@@ -68,3 +68,19 @@ test('the database store (shared by instances) keeps the same rules: refusal pas
     await db.close();
   }
 });
+
+test('the refresh limit stays in each instance even when the others are shared: it bounds load, not guesses', async () => {
+  const db = await openTestDatabase();
+  try {
+    const a = createRateLimits({ maxKeys: 10, db, shared: true });
+    const b = createRateLimits({ maxKeys: 10, db, shared: true });
+    const ip = '198.51.100.10';
+    for (let i = 0; i < RATE_LIMITS.refreshPerIp.points; i++) await a.refreshPerIp.consume(ip);
+    await expect(a.refreshPerIp.consume(ip)).rejects.toBeInstanceOf(RateLimitError);
+    await expect(b.refreshPerIp.consume(ip)).resolves.toBeDefined();
+    expect(await db.select().from(db.tables.rateLimits)).toEqual([]);
+    expect(a.size()).toBe(1);
+  } finally {
+    await db.close();
+  }
+});
