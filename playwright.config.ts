@@ -20,6 +20,7 @@ process.env.E2E_JWT_KEY ??=
   alg === 'EdDSA'
     ? generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url')
     : randomBytes(32).toString('base64url');
+process.env.E2E_ENCRYPTION_KEY ??= randomBytes(32).toString('base64url');
 
 /** The server's environment; test/e2e/fixtures.ts runs scripts with the same. */
 export const serverEnv = {
@@ -29,6 +30,7 @@ export const serverEnv = {
   PORT: String(PORT),
   JWT_ALG: alg,
   ...(alg === 'EdDSA' ? { JWT_PRIVATE_KEY: process.env.E2E_JWT_KEY } : { JWT_SECRET: process.env.E2E_JWT_KEY }),
+  ENCRYPTION_KEY: process.env.E2E_ENCRYPTION_KEY,
   DATABASE_URL: join(process.env.E2E_DATA_DIR, 'e2e.db'),
   // Short enough to wait past in a test.
   ACCESS_TOKEN_TTL: '3',

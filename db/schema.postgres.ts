@@ -2,7 +2,7 @@
 // by the same queries (db/client.ts), so what each column means is said there, once.
 // Change both files together, then `npm run db:generate` (it writes both migrations);
 // test/db/schema-drift.test.ts fails if they disagree.
-import { index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp as pgTimestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { createId } from './ids.ts';
 import { AUDIT_EVENT_TYPES, EMAIL_TOKEN_PURPOSES, REVOCATION_REASONS } from './schema.ts';
@@ -159,4 +159,43 @@ export const rateLimits = pgTable(
     expire: timestamp('expire'),
   },
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
+
+export const totpCredentials = pgTable('totp_credentials', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  sealedSecret: text('sealed_secret').notNull(),
+  createdAt: createdAt(),
+  confirmedAt: timestamp('confirmed_at'),
+  lastUsedStep: integer('last_used_step'),
+});
+
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: createdAt(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [uniqueIndex('recovery_codes_user_id_code_hash_idx').on(t.userId, t.codeHash)],
+);
+
+export const signInChallenges = pgTable(
+  'sign_in_challenges',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [index('sign_in_challenges_user_id_idx').on(t.userId)],
 );

@@ -1,6 +1,6 @@
 // The database schema. After editing it, run `npm run db:generate` to write a
 // migration into db/migrations/ and commit both; boot and `npm run setup` apply it.
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { createId } from './ids.ts';
 
@@ -125,6 +125,13 @@ export const AUDIT_EVENT_TYPES = [
   /** An admin disabled or re-enabled an account (detail: by whom). */
   'user_disabled',
   'user_enabled',
+  /** A second factor was turned on (detail: which). */
+  'second_factor_enabled',
+  /** Turned off, by the owner or an admin (detail: which, and by whom). */
+  'second_factor_disabled',
+  /** A second-factor proof, right or wrong (detail: which, and for what: sign-in, reauth, reset). */
+  'second_factor_used',
+  'recovery_codes_generated',
 ] as const;
 
 /** The security audit trail: who did what, from where, and whether it worked. Never passwords or tokens. */
@@ -268,4 +275,58 @@ export const rateLimits = sqliteTable(
     expire: timestamp('expire'),
   },
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
+
+// --- Second factors (server/auth/second-factor/). To remove them, delete these tables
+// with that folder and run `npm run db:generate`.
+
+/** An authenticator app's secret (RFC 6238), one per user. */
+export const totpCredentials = sqliteTable('totp_credentials', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** Sealed with ENCRYPTION_KEY and bound to the user (secret-box.ts): a database copy alone cannot compute codes. */
+  sealedSecret: text('sealed_secret').notNull(),
+  createdAt: createdAt(),
+  /** Null until a first correct code proves the app holds the secret: only then is it a factor. */
+  confirmedAt: timestamp('confirmed_at'),
+  /** The time step of the last accepted code: no code of it or an earlier step counts again. */
+  lastUsedStep: integer('last_used_step'),
+});
+
+/** Single-use codes for a lost authenticator; only their keyed hash is stored. */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** HMAC-SHA-256 of the user id and the code under a key derived from ENCRYPTION_KEY. */
+    codeHash: text('code_hash').notNull(),
+    createdAt: createdAt(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [uniqueIndex('recovery_codes_user_id_code_hash_idx').on(t.userId, t.codeHash)],
+);
+
+/**
+ * The step between a correct password and a session, for an account with a second factor:
+ * single use, short-lived, bound to the account. Its token travels in an HttpOnly cookie
+ * (or a native client's body); only its SHA-256 is stored.
+ */
+export const signInChallenges = sqliteTable(
+  'sign_in_challenges',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The password hash the first step checked: a password changed meanwhile voids the challenge. */
+    passwordHash: text('password_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [index('sign_in_challenges_user_id_idx').on(t.userId)],
 );

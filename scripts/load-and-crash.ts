@@ -203,6 +203,7 @@ async function floodNewAccounts(dir: string) {
     NODE_ENV: 'production',
     APP_ORIGIN: ORIGIN,
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     SMTP_URL: await unreachableSmtpUrl(), // sign-ins send no mail
     MAIL_FROM,
     DATABASE_URL: join(dir, 'flood.db'),

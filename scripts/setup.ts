@@ -15,7 +15,8 @@ import { ALGORITHMS, type Algorithm, generateKeyPair, publicKeyOf } from '../ser
 const ENV_FILE = '.env';
 const EXAMPLE_FILE = '.env.example';
 /** Secrets setup generates when they are empty; add yours (session keys, webhook secrets) here. */
-const GENERATED_SECRETS: string[] = [];
+/** Secrets setup fills in when empty or missing (an .env from before they existed gets them too). */
+const GENERATED_SECRETS = ['ENCRYPTION_KEY'];
 
 /** 256 random bits, base64url: what server/env.ts requires of a secret. */
 const generateSecret = () => randomBytes(32).toString('base64url');
@@ -157,14 +158,15 @@ function readConfig(envText: string) {
   }
 }
 
+// Checked before anything is written: a refused .env stays exactly as it was.
+const config = readConfig(text);
+
 if (done.length > 0) {
   writeEnvFile(text);
 } else if (process.platform !== 'win32' && (statSync(ENV_FILE).mode & 0o077) !== 0) {
   chmodSync(ENV_FILE, 0o600);
   done.push(`Made ${ENV_FILE} readable by you only (it was readable by others).`);
 }
-
-const config = readConfig(text);
 
 const database = describeDatabase(config.databaseUrl);
 const engine = dialectOf(config.databaseUrl) === 'postgres' ? 'PostgreSQL' : 'SQLite';

@@ -10,6 +10,8 @@ import { type AuditEvent, createAuditLog } from './auth/audit-log.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { createRateLimits } from './auth/rate-limits.ts';
 import { createRevocations } from './auth/revocations.ts';
+import { createSecondFactors } from './auth/second-factor/factors.ts';
+import { createSignInChallenges } from './auth/second-factor/sign-in-challenge.ts';
 import { createSessionStore } from './auth/sessions.ts';
 import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
@@ -49,6 +51,8 @@ export async function createServices(deps: ServerDeps) {
     }),
     auditLog,
     emailTokens: createEmailTokens(deps.db, deps.config.emailTokenTtl),
+    secondFactors: createSecondFactors(deps.db, deps.config.encryptionKey),
+    signInChallenges: createSignInChallenges(deps.db),
     /** Sends what procedures queue; main.ts starts and stops its worker. */
     mail: createMailer({ ...deps, auditLog }),
   };

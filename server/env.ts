@@ -113,6 +113,7 @@ const schema = z
     JWT_SECRET: z.preprocess(emptyAsUndefined, secret.optional()),
     JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
     JWT_SECRET_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
+    ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, secret.optional()),
     JWT_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
     JWT_PUBLIC_KEY_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().optional()),
     JWT_PUBLIC_KEY_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
@@ -168,6 +169,13 @@ const schema = z
   .superRefine(
     (env, ctx) => {
       const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      if (!env.ENCRYPTION_KEY) problem('ENCRYPTION_KEY', `is missing (it encrypts TOTP secrets). ${SETUP_HINT}`);
+      if (env.ENCRYPTION_KEY && env.ENCRYPTION_KEY === env.JWT_SECRET) {
+        problem(
+          'ENCRYPTION_KEY',
+          'equals JWT_SECRET: each key needs its own random bytes. Empty it and run `npm run setup`.',
+        );
+      }
       if (env.JWT_ALG === 'HS256') {
         if (!env.JWT_SECRET) problem('JWT_SECRET', `is missing. ${SETUP_HINT}`);
         if (env.JWT_PRIVATE_KEY) {
@@ -310,6 +318,8 @@ const schema = z
         concurrency: env.HASH_CONCURRENCY,
         maxQueue: env.HASH_QUEUE_LIMIT,
       },
+      /** Encrypts what the database must keep readable (TOTP secrets): server/auth/second-factor/secret-box.ts. */
+      encryptionKey: Buffer.from(env.ENCRYPTION_KEY!, 'base64url'),
       databaseUrl: env.DATABASE_URL,
       host: env.HOST,
       port: env.PORT,

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
 import type { AppRouter } from '../../server/routers/_app.ts';
 
-const USAGE = 'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address>  (password on standard input)';
+const USAGE =
+  'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address> [--code <authenticator code>]  (password on standard input)';
 
 function fail(message: string): never {
   process.stderr.write(`cli: ${message}\n`);
@@ -17,7 +18,7 @@ function fail(message: string): never {
 
 const { values } = (() => {
   try {
-    return parseArgs({ options: { url: { type: 'string' }, email: { type: 'string' } } });
+    return parseArgs({ options: { url: { type: 'string' }, email: { type: 'string' }, code: { type: 'string' } } });
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`);
   }
@@ -47,8 +48,15 @@ const expiresAt = (jwt: string) =>
   new Date((JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000);
 
 try {
-  const signedIn = await api.auth.login.mutate({ email: values.email, password });
-  if (!signedIn.tokens?.refreshToken) fail('the server sent no tokens (is it this template?)');
+  const firstStep = await api.auth.login.mutate({ email: values.email, password });
+  // An account with two-step verification answers with a challenge instead of a session.
+  const signedIn = firstStep.secondFactor
+    ? await api.auth.completeSignIn.mutate({
+        secondFactor: { code: values.code ?? fail('this account has two-step verification: pass --code') },
+        challenge: firstStep.secondFactor.challenge,
+      })
+    : firstStep;
+  if (!signedIn.user || !signedIn.tokens?.refreshToken) fail('the server sent no tokens (is it this template?)');
   accessToken = signedIn.tokens.accessToken;
   let refreshToken = signedIn.tokens.refreshToken;
   console.log(`Signed in as ${signedIn.user.email}; access token valid until ${expiresAt(accessToken).toISOString()}`);

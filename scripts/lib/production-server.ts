@@ -53,15 +53,17 @@ export async function startProductionServer(
   database: string,
   {
     secret = randomBytes(32).toString('base64url'),
+    encryptionKey = randomBytes(32).toString('base64url'),
     smtpUrl,
     alg = 'HS256',
-  }: { secret?: string; smtpUrl?: string; alg?: Algorithm } = {},
+  }: { secret?: string; encryptionKey?: string; smtpUrl?: string; alg?: Algorithm } = {},
 ) {
   const env = {
     NODE_ENV: 'production',
     APP_ORIGIN: ORIGIN,
     JWT_ALG: alg,
     ...(alg === 'HS256' ? { JWT_SECRET: secret } : { JWT_PRIVATE_KEY: generateKeyPair(alg).privateKey }),
+    ENCRYPTION_KEY: encryptionKey,
     // A file name in `dir` (SQLite), or a postgres:// URL.
     DATABASE_URL: database.includes('://') ? database : join(dir, database),
     SMTP_URL: smtpUrl ?? (await unreachableSmtpUrl()),

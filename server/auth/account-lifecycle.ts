@@ -9,6 +9,8 @@ import { enqueueMail } from '../mail/outbox.ts';
 import { insertVerifiedUser, type PublicUser } from './accounts.ts';
 import type { AuditEvent } from './audit-log.ts';
 import type { EmailTokenPurpose } from './email-tokens.ts';
+import { AuthError, toTRPCError } from './errors.ts';
+import { type SecondFactorProof, checkSecondFactor, requireSecondFactor } from './second-factor/prove.ts';
 import { CredentialsChangedError } from './sessions.ts';
 import { type NativeTokens, auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
 
@@ -176,8 +178,14 @@ async function enqueuePasswordReset(ctx: Context, account: { id: string; email: 
  * `auth.resetPassword`: sets the password, proves the address, ends every session of the
  * user (refused on their very next request) and every other link, then signs in afresh.
  */
-export async function resetPassword(ctx: Context, token: string, newPassword: string): Promise<SignedIn> {
+export async function resetPassword(
+  ctx: Context,
+  token: string,
+  newPassword: string,
+  secondFactor?: SecondFactorProof,
+): Promise<SignedIn> {
   await ctx.limits.linkPerIp.consume(ctx.ip);
+  await requireSecondFactorOfLinkOwner(ctx, token, secondFactor);
   const passwordHash = await ctx.passwords.hash(newPassword);
   const now = ctx.now();
   const { user, ended } = await linkTransaction(ctx, async () => {
@@ -294,6 +302,41 @@ export async function confirmEmailChange(ctx: Context, token: string) {
 }
 
 /** `auth.reauthenticate`: the password again, within the per-session limit; renews the proof. */
+/**
+ * A reset link alone must not take over an account with a second factor (its mailbox may be
+ * what was stolen): the factor is asked for before the link is used or any session ends.
+ */
+async function requireSecondFactorOfLinkOwner(ctx: Context, token: string, proof: SecondFactorProof | undefined) {
+  const userId = await ctx.emailTokens.ownerOf(token, 'password_reset', ctx.now());
+  if (!userId || !(await ctx.secondFactors.hasSecondFactor(userId))) return;
+  if (!proof) throw toTRPCError(new AuthError('second_factor_required'));
+  const user = await ctx.accounts.getUser(userId);
+  if (user) await requireSecondFactor(ctx, user, proof, 'password_reset', 'BAD_REQUEST');
+}
+
+/** Step-up with the authenticator app or a recovery code instead of the password. */
+export async function reauthenticateWithSecondFactor(
+  ctx: Context & { user: { id: string; sessionId: string } },
+  proof: SecondFactorProof,
+) {
+  const account = await ctx.accounts.getUser(ctx.user.id);
+  if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
+  if (!(await ctx.secondFactors.hasSecondFactor(account.id))) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: 'This account has no second factor: confirm with your password',
+    });
+  }
+  const event = { type: 'reauthenticated', userId: ctx.user.id, sessionId: ctx.user.sessionId } as const;
+  const wrong = await checkSecondFactor(ctx, account, proof, 'reauthenticate', ctx.user.sessionId);
+  if (wrong) {
+    await ctx.audit({ ...event, outcome: 'failure', detail: 'wrong second factor' });
+    throw new TRPCError({ code: 'BAD_REQUEST', message: wrong });
+  }
+  await ctx.sessions.markAuthenticated(ctx.user.sessionId, ctx.now());
+  await ctx.audit({ ...event, outcome: 'success', detail: 'second factor' });
+}
+
 export async function reauthenticate(ctx: Context & { user: { id: string; sessionId: string } }, password: string) {
   const account = await ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });

@@ -17,6 +17,12 @@ const base: SerializeOptions = { httpOnly: true, secure: true, sameSite: 'strict
 export const accessCookie = (token: string, maxAgeSeconds: number) =>
   stringifySetCookie(ACCESS_COOKIE, token, { ...base, path: '/', maxAge: maxAgeSeconds });
 
+/** The step between password and second factor (second-factor/sign-in-challenge.ts): no session, no token. */
+export const SECOND_FACTOR_COOKIE = '__Host-second_factor';
+
+export const secondFactorCookie = (token: string, maxAgeSeconds: number) =>
+  stringifySetCookie(SECOND_FACTOR_COOKIE, token, { ...base, path: '/', maxAge: maxAgeSeconds });
+
 export const refreshCookie = (token: string, maxAgeSeconds: number) =>
   stringifySetCookie(REFRESH_COOKIE, token, { ...base, path: REFRESH_COOKIE_PATH, maxAge: maxAgeSeconds });
 

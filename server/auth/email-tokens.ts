@@ -78,6 +78,23 @@ export function createEmailTokens(db: Db, ttlSeconds: Config['emailTokenTtl']) {
       return { ok: false as const, reason, userId: row?.userId ?? null };
     },
 
+    /** The user a live link of `purpose` belongs to, without using it up; null for any other token. */
+    async ownerOf(token: string, purpose: EmailTokenPurpose, now: Date): Promise<string | null> {
+      if (!TOKEN_FORMAT.test(token)) return null;
+      const [row] = await db
+        .select({ userId: emailTokens.userId })
+        .from(emailTokens)
+        .where(
+          and(
+            eq(emailTokens.tokenHash, hashToken(token)),
+            eq(emailTokens.purpose, purpose),
+            isNull(emailTokens.usedAt),
+            gt(emailTokens.expiresAt, now),
+          ),
+        );
+      return row?.userId ?? null;
+    },
+
     /** Ends every outstanding link of a user (their password or address just changed). */
     async revokeForUser(userId: string, now: Date) {
       await db

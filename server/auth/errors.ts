@@ -36,6 +36,18 @@ export const AUTH_ERRORS = {
     bearerError: 'insufficient_user_authentication',
     message: 'Confirm your password to continue',
   },
+  /** The account has a second factor and this step needs it (a password reset, say): send `secondFactor`. */
+  second_factor_required: {
+    status: 'UNAUTHORIZED',
+    bearerError: null,
+    message: 'Enter a code from your authenticator app, or a recovery code',
+  },
+  /** The sign-in's second-factor step is missing, used or past its few minutes: start again. */
+  second_factor_expired: {
+    status: 'UNAUTHORIZED',
+    bearerError: null,
+    message: 'This sign-in step expired; sign in again',
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;

@@ -41,3 +41,6 @@ export const linkTokenInput = z
 
 /** A refresh token in a native client's request body (browsers send the cookie): opaque base64url. */
 export const refreshTokenInput = z.string().regex(/^[\w-]{1,128}$/, 'The refresh token is malformed');
+
+/** A native client's second-factor step (auth.login's `secondFactor.challenge`). */
+export const challengeTokenInput = z.string().regex(/^[\w-]{1,128}$/, 'The challenge is malformed');

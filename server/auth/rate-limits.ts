@@ -38,6 +38,14 @@ export const RATE_LIMITS = {
   refreshPerIp: { points: 120, duration: 60 },
   /** Service tokens one session may ask for (each is audited): a client needs one per service per TTL. */
   exchangePerSession: { points: 30, duration: 60 },
+  /**
+   * Wrong authenticator codes on one account, from anywhere (only someone past the password,
+   * or signed in, can send one): 5 in a row, then 15 minutes' wait, as the Copenhagen Book
+   * says. A right code clears it. Recovery codes and passkeys stay usable meanwhile.
+   */
+  totpPerAccount: { points: 5, duration: 15 * 60 },
+  /** Recovery-code attempts on one account: each has ~50 bits, so this only stops a loop. */
+  recoveryCodePerAccount: { points: 10, duration: 60 * 60 },
 } as const;
 
 /**
@@ -167,6 +175,8 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
     },
     refreshPerIp: make('refreshPerIp'),
     exchangePerSession: make('exchangePerSession'),
+    totpPerAccount: make('totpPerAccount'),
+    recoveryCodePerAccount: make('recoveryCodePerAccount'),
 
     /** Counters held in memory, for tests and the load script (only the PER_INSTANCE ones when shared). */
     size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),

@@ -23,6 +23,11 @@ export interface MailData {
   /** To the old address, once the change is confirmed. */
   email_changed: Record<string, never>;
   account_deleted: Record<string, never>;
+  second_factor_enabled: Record<string, never>;
+  /** `byAdmin`: an administrator turned it off (admin.removeSecondFactor). */
+  second_factor_disabled: { byAdmin: boolean };
+  /** Someone signed in (or proved it was them) with a recovery code. */
+  recovery_code_used: { remaining: number };
 }
 export type MailKind = keyof MailData;
 
@@ -130,6 +135,28 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
   account_deleted: () =>
     compose('Your account was deleted', [
       `Your ${APP_NAME} account and its data were deleted. Goodbye, and thank you for trying it.`,
+    ]),
+
+  second_factor_enabled: () =>
+    compose('Two-step verification is on', [
+      `Signing in to your ${APP_NAME} account now asks for a code from your authenticator app after the password.`,
+      'Keep your recovery codes somewhere safe: each works once if you lose the app.',
+      'If this was not you, reset your password now and contact us.',
+    ]),
+
+  second_factor_disabled: ({ byAdmin }) =>
+    compose('Two-step verification is off', [
+      byAdmin
+        ? `An administrator turned off two-step verification for your ${APP_NAME} account, as you asked or because you lost your authenticator.`
+        : `Two-step verification was turned off for your ${APP_NAME} account: signing in needs only the password now.`,
+      'If this was not you, reset your password now and contact us.',
+    ]),
+
+  recovery_code_used: ({ remaining }) =>
+    compose('A recovery code was used', [
+      `A recovery code was just used for your ${APP_NAME} account; it works no more. ` +
+        `${remaining === 0 ? 'You have no codes left: create new ones on the Security page.' : `${remaining} unused code(s) left.`}`,
+      'If this was not you, someone has your password and a recovery code: reset your password now and create new codes.',
     ]),
 };
 

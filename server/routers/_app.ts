@@ -6,6 +6,7 @@ import { authRouter } from './auth.ts';
 import { devRouter } from './dev.ts';
 import { noteRouter } from './note.ts';
 import { reportsRouter } from './reports.ts';
+import { secondFactorRouter } from './second-factor.ts';
 import { sessionRouter } from './session.ts';
 import { userRouter } from './user.ts';
 
@@ -19,6 +20,8 @@ export const appRouter = router({
   user: userRouter,
   account: accountRouter,
   session: sessionRouter,
+  /** Authenticator app and recovery codes. Delete it with its files (see second-factor.ts). */
+  secondFactor: secondFactorRouter,
   /** Example resource: owned rows behind permissions. Delete it with its files (see note.ts). */
   note: noteRouter,
   admin: adminRouter,

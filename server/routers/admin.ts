@@ -2,7 +2,7 @@
 // behind `user:*:any` and `audit:read:any` (the admin role has them; grant them to another
 // role in roles.ts). Every change is audited with the acting admin's id.
 import { TRPCError } from '@trpc/server';
-import { type SQL, and, asc, count, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { type SQL, and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tables } from '../../db/client.ts';
 import { AUDIT_EVENT_TYPES } from '../../db/schema.ts';
@@ -13,6 +13,7 @@ import { auditEndedSessions } from '../auth/sign-in.ts';
 import type { AuditLog } from '../auth/audit-log.ts';
 import type { Context } from '../context.ts';
 import { permissionProcedure, router } from '../trpc.ts';
+import { mailSecondFactorChange } from './second-factor.ts';
 
 const userIdInput = z.string().min(1).max(64);
 type AuditPage = Awaited<ReturnType<AuditLog['list']>>;
@@ -54,6 +55,20 @@ async function withUserEmails(ctx: Context, page: AuditPage) {
   return { events, nextCursor: page.nextCursor };
 }
 
+/** Adds whether each user has a second factor, in one query. */
+async function withSecondFactors<T extends { id: string }>(ctx: Context, users: T[]) {
+  const { totpCredentials } = ctx.db.tables;
+  const ids = users.map((user) => user.id);
+  const rows = ids.length
+    ? await ctx.db
+        .select({ userId: totpCredentials.userId })
+        .from(totpCredentials)
+        .where(and(inArray(totpCredentials.userId, ids), isNotNull(totpCredentials.confirmedAt)))
+    : [];
+  const withFactor = new Set(rows.map((row) => row.userId));
+  return users.map((user) => ({ ...user, secondFactor: withFactor.has(user.id) }));
+}
+
 export const adminRouter = router({
   /**
    * A page of users, newest first (or by e-mail), optionally those whose address contains
@@ -93,7 +108,7 @@ export const adminRouter = router({
         .where(and(matches, after))
         .orderBy(...(input.order === 'newest' ? [desc(users.createdAt), desc(users.id)] : [asc(users.email)]))
         .limit(input.limit + 1);
-      const page = rows.slice(0, input.limit);
+      const page = await withSecondFactors(ctx, rows.slice(0, input.limit));
       const last = page.at(-1);
       const nextCursor =
         rows.length > input.limit && last
@@ -201,6 +216,28 @@ export const adminRouter = router({
         });
       }
       return { endedSessions: ended.length };
+    }),
+
+  /**
+   * Turns off a user's authenticator app and recovery codes, for someone who lost both
+   * (after checking who they are, outside the app). Audited, and mailed to the user.
+   */
+  removeSecondFactor: permissionProcedure('user:update:any')
+    .input(z.object({ userId: userIdInput }))
+    .mutation(async ({ ctx, input }) => {
+      const user = await ctx.accounts.getUser(input.userId);
+      if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
+      const removed = await ctx.secondFactors.disableTotp(user.id);
+      await ctx.signInChallenges.revokeForUser(user.id);
+      if (!removed) return { removed: false };
+      await ctx.audit({
+        type: 'second_factor_disabled',
+        outcome: 'success',
+        userId: user.id,
+        detail: `totp by admin ${ctx.user.id}`,
+      });
+      await mailSecondFactorChange(ctx, user, { kind: 'second_factor_disabled', byAdmin: true });
+      return { removed: true };
     }),
 
   /**

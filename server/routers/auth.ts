@@ -5,15 +5,27 @@ import { z } from 'zod';
 import {
   completeSignUp,
   reauthenticate,
+  reauthenticateWithSecondFactor,
   requestPasswordReset,
   requestSignUp,
   resetPassword,
   setNewPassword,
 } from '../auth/account-lifecycle.ts';
 import { CONFLICTING_COOKIES, presentedAccessToken } from '../auth/authenticate.ts';
-import { REFRESH_COOKIE } from '../auth/cookies.ts';
+import type { PublicUser } from '../auth/accounts.ts';
+import { REFRESH_COOKIE, SECOND_FACTOR_COOKIE, secondFactorCookie } from '../auth/cookies.ts';
+import { requireSecondFactor, secondFactorInput } from '../auth/second-factor/prove.ts';
+import { CHALLENGE_TTL_SECONDS } from '../auth/second-factor/sign-in-challenge.ts';
+import type { Context } from '../context.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
-import { emailInput, linkTokenInput, newPasswordInput, passwordInput, refreshTokenInput } from '../auth/inputs.ts';
+import {
+  challengeTokenInput,
+  emailInput,
+  linkTokenInput,
+  newPasswordInput,
+  passwordInput,
+  refreshTokenInput,
+} from '../auth/inputs.ts';
 import { CredentialsChangedError, MAX_GRACE_ANSWERS } from '../auth/sessions.ts';
 import { auditEndedSessions, clearSessionCookies, deliverSessionTokens, startSession } from '../auth/sign-in.ts';
 import { NATIVE_HEADER, NATIVE_HEADER_VALUE } from '../auth/transport.ts';
@@ -39,16 +51,27 @@ export const authRouter = router({
     return { ok: true as const };
   }),
 
-  /** The reset link's token and a new password: every session ends, a fresh one starts. */
+  /**
+   * The reset link's token and a new password: every session ends, a fresh one starts. An
+   * account with a second factor needs `secondFactor` too (401 `second_factor_required`).
+   */
   resetPassword: publicProcedure
-    .input(z.object({ token: linkTokenInput, newPassword: newPasswordInput }))
-    .mutation(async ({ ctx, input }) => resetPassword(ctx, input.token, input.newPassword)),
+    .input(
+      z.object({ token: linkTokenInput, newPassword: newPasswordInput, secondFactor: secondFactorInput.optional() }),
+    )
+    .mutation(async ({ ctx, input }) => resetPassword(ctx, input.token, input.newPassword, input.secondFactor)),
 
-  /** Proves the password again, so recent-auth actions are allowed for REAUTH_WINDOW. */
-  reauthenticate: protectedProcedure.input(z.object({ password: passwordInput })).mutation(async ({ ctx, input }) => {
-    await reauthenticate(ctx, input.password);
-    return { ok: true as const };
-  }),
+  /**
+   * Proves the password, or a second factor, again, so recent-auth actions are allowed for
+   * REAUTH_WINDOW.
+   */
+  reauthenticate: protectedProcedure
+    .input(z.union([z.strictObject({ password: passwordInput }), z.strictObject({ secondFactor: secondFactorInput })]))
+    .mutation(async ({ ctx, input }) => {
+      if ('password' in input) await reauthenticate(ctx, input.password);
+      else await reauthenticateWithSecondFactor(ctx, input.secondFactor);
+      return { ok: true as const };
+    }),
 
   login: publicProcedure
     .input(z.object({ email: emailInput, password: passwordInput }))
@@ -63,12 +86,39 @@ export const authRouter = router({
         throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
       }
       const { user, passwordHash } = verified;
-      const { sessionId, tokens } = await startSession(ctx, user, passwordHash).catch((error: unknown) => {
-        // The password changed while this sign-in checked the old one: it must not survive that.
-        if (!(error instanceof CredentialsChangedError)) throw error;
-        throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
-      });
+      if (await ctx.secondFactors.hasSecondFactor(user.id)) {
+        return { user: null, tokens: undefined, secondFactor: await startSecondFactorStep(ctx, user, passwordHash) };
+      }
+      const { sessionId, tokens } = await startSessionUnlessPasswordChanged(ctx, user, passwordHash);
       await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId });
+      return { user, tokens, secondFactor: null };
+    }),
+
+  /**
+   * The second step of a sign-in that answered `secondFactor`: a code from the authenticator
+   * app or a recovery code, with the step's cookie (a native client sends `challenge`).
+   */
+  completeSignIn: publicProcedure
+    .input(z.object({ secondFactor: secondFactorInput, challenge: challengeTokenInput.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.transport === 'cookie' && input.challenge !== undefined) {
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `A challenge in the body needs the native transport (${NATIVE_HEADER}: ${NATIVE_HEADER_VALUE}); browsers send the cookie`,
+        });
+      }
+      const token = ctx.transport === 'bearer' ? input.challenge : ctx.cookies[SECOND_FACTOR_COOKIE];
+      const challenge = await ctx.signInChallenges.find(token, ctx.now());
+      const user = challenge && (await ctx.accounts.getUser(challenge.userId));
+      if (!challenge || !user) throw toTRPCError(new AuthError('second_factor_expired'));
+      await requireSecondFactor(ctx, user, input.secondFactor, 'sign_in', 'UNAUTHORIZED');
+      // Two requests with one challenge: only one signs in.
+      if (!(await ctx.signInChallenges.consume(challenge.id)))
+        throw toTRPCError(new AuthError('second_factor_expired'));
+      if (ctx.transport === 'cookie') ctx.setCookie(secondFactorCookie('', 0));
+      const { sessionId, tokens } = await startSessionUnlessPasswordChanged(ctx, user, challenge.passwordHash);
+      const method = 'code' in input.secondFactor ? 'totp' : 'recovery_code';
+      await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId, detail: `with ${method}` });
       return { user, tokens };
     }),
 
@@ -191,6 +241,27 @@ export const authRouter = router({
       return { endedSessions: ended.length };
     }),
 });
+
+/** A session for `user`, unless their password changed since `passwordHash` was checked. */
+async function startSessionUnlessPasswordChanged(ctx: Context, user: PublicUser, passwordHash: string) {
+  return startSession(ctx, user, passwordHash).catch((error: unknown) => {
+    // The password changed while this sign-in checked the old one: it must not survive that.
+    if (!(error instanceof CredentialsChangedError)) throw error;
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: INVALID_CREDENTIALS });
+  });
+}
+
+/** The right password of an account with a second factor: no session yet, a challenge for the next step. */
+async function startSecondFactorStep(ctx: Context, user: PublicUser, passwordHash: string) {
+  const { token, expiresAt } = await ctx.signInChallenges.issue(user.id, passwordHash, ctx.now());
+  if (ctx.transport === 'cookie') ctx.setCookie(secondFactorCookie(token, CHALLENGE_TTL_SECONDS));
+  await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, detail: 'password; second factor next' });
+  return {
+    methods: ['totp', 'recovery_code'] as const,
+    expiresAt: expiresAt.toISOString(),
+    ...(ctx.transport === 'bearer' && { challenge: token }),
+  };
+}
 
 function refreshRefused(reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'other_session' | undefined) {
   const error =

@@ -7,7 +7,8 @@ import { ROOT, spawnScript, startServer } from '../helpers/server.ts';
 import { PASSWORD, createUser } from '../helpers/users.ts';
 
 const CLI = 'examples/cli/cli.ts';
-const USAGE = 'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address>  (password on standard input)';
+const USAGE =
+  'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address> [--code <authenticator code>]  (password on standard input)';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {

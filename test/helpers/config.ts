@@ -14,17 +14,23 @@ if (!ALGORITHMS.includes(TEST_JWT_ALG)) throw new Error(`JWT_ALG=${TEST_JWT_ALG}
 
 /** Variables for a fresh signing key of `alg`. */
 export function freshKeyVars(alg: Algorithm = TEST_JWT_ALG): Record<string, string> {
+  const encryption = { ENCRYPTION_KEY: randomSecret() };
   return alg === 'HS256'
-    ? { JWT_ALG: alg, JWT_SECRET: randomSecret() }
-    : { JWT_ALG: alg, JWT_PRIVATE_KEY: generateKeyPair(alg).privateKey };
+    ? { JWT_ALG: alg, JWT_SECRET: randomSecret(), ...encryption }
+    : { JWT_ALG: alg, JWT_PRIVATE_KEY: generateKeyPair(alg).privateKey, ...encryption };
 }
 
 /** Variables that boot a server with the same signing key as `config` (a restart). */
 export function sameKeyVars(config: Config): Record<string, string> {
   const { alg, secret, privateKey } = config.jwt;
+  const encryption = { ENCRYPTION_KEY: config.encryptionKey.toString('base64url') };
   return alg === 'HS256'
-    ? { JWT_ALG: alg, JWT_SECRET: secret! }
-    : { JWT_ALG: alg, JWT_PRIVATE_KEY: privateKey!.export({ format: 'der', type: 'pkcs8' }).toString('base64url') };
+    ? { JWT_ALG: alg, JWT_SECRET: secret!, ...encryption }
+    : {
+        JWT_ALG: alg,
+        JWT_PRIVATE_KEY: privateKey!.export({ format: 'der', type: 'pkcs8' }).toString('base64url'),
+        ...encryption,
+      };
 }
 
 /** A valid test configuration on an in-memory database; override any variable. */

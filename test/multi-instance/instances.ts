@@ -39,6 +39,7 @@ export async function startInstances(count = 2, vars: Record<string, string> = {
   const env = {
     NODE_ENV: 'test',
     JWT_SECRET: randomSecret(),
+    ENCRYPTION_KEY: randomSecret(),
     DATABASE_URL: databaseUrl,
     TRUST_PROXY: '1',
     ARGON2_MEMORY_KIB: '1024',

@@ -14,7 +14,7 @@ function project() {
   const dir = mkdtempSync(join(tmpdir(), 'create-user-'));
   writeFileSync(
     join(dir, '.env'),
-    `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`,
+    `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nENCRYPTION_KEY=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n`,
   );
   return dir;
 }

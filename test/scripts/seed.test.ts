@@ -14,7 +14,7 @@ function project(nodeEnv: string) {
   const dir = mkdtempSync(join(tmpdir(), 'seed-'));
   writeFileSync(
     join(dir, '.env'),
-    `NODE_ENV=${nodeEnv}\nJWT_SECRET=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n` +
+    `NODE_ENV=${nodeEnv}\nJWT_SECRET=${randomSecret()}\nENCRYPTION_KEY=${randomSecret()}\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\n` +
       'APP_ORIGIN=https://app.example.com\nSMTP_URL=smtp://127.0.0.1:1\nMAIL_FROM=a@example.com\n',
   );
   return dir;

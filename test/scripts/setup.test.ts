@@ -32,17 +32,26 @@ test('first run creates .env (0600) with a 32-byte secret and a migrated databas
   expect(code, output).toBe(0);
   expect(output).toContain('Created .env from .env.example');
   expect(output).toContain('Generated JWT_SECRET');
+  expect(output).toContain('Generated ENCRYPTION_KEY');
   expect(output).toMatch(/Database data\/app\.db \(SQLite\): applied \d+ migration/);
 
   const secret = secretOf(dir);
-  expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
-  expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  expect(output).not.toContain(secret);
+  const encryptionKey = secretOf(dir, 'ENCRYPTION_KEY');
+  for (const value of [secret, encryptionKey]) {
+    expect(Buffer.from(value, 'base64url')).toHaveLength(32);
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(output).not.toContain(value);
+  }
+  expect(encryptionKey).not.toBe(secret);
   if (process.platform !== 'win32') expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
 
   // Every other line of .env.example is kept, comments included.
   const example = readFileSync(join(dir, '.env.example'), 'utf8');
-  expect(readEnv(dir)).toBe(example.replace(/^JWT_SECRET=$/m, `JWT_SECRET=${secret}`));
+  expect(readEnv(dir)).toBe(
+    example
+      .replace(/^JWT_SECRET=$/m, `JWT_SECRET=${secret}`)
+      .replace(/^ENCRYPTION_KEY=$/m, `ENCRYPTION_KEY=${encryptionKey}`),
+  );
 
   const db = new Database(join(dir, 'data/app.db'), { readonly: true });
   // better-sqlite3 itself, not the app's query builder: this reads what setup left on disk.
@@ -70,13 +79,23 @@ test('two projects get different secrets', async () => {
 
 test('never overwrites a value that is set', async () => {
   const dir = newProject();
-  const own = `# mine\nJWT_SECRET=${randomSecret()}\nPORT=4001\nDATABASE_URL=var/my.db\n`;
+  const own = `# mine\nJWT_SECRET=${randomSecret()}\nENCRYPTION_KEY=${randomSecret()}\nPORT=4001\nDATABASE_URL=var/my.db\n`;
   writeFileSync(join(dir, '.env'), own, { mode: 0o600 });
   const { code, output } = await setup(dir);
   expect(code, output).toBe(0);
   expect(output).toContain('Database var/my.db (SQLite): applied');
   expect(output).not.toContain('Generated');
   expect(readEnv(dir)).toBe(own);
+});
+
+test('an .env from before ENCRYPTION_KEY existed gets one added, and keeps the rest', async () => {
+  const dir = newProject();
+  const own = `JWT_SECRET=${randomSecret()}\nDATABASE_URL=var/old.db\n`;
+  writeFileSync(join(dir, '.env'), own, { mode: 0o600 });
+  const { code, output } = await setup(dir);
+  expect(code, output).toBe(0);
+  expect(output).toContain('Generated ENCRYPTION_KEY (32 random bytes).');
+  expect(readEnv(dir)).toBe(`${own}ENCRYPTION_KEY=${secretOf(dir, 'ENCRYPTION_KEY')}\n`);
 });
 
 test('refuses a weak secret that is already set, explains the fix, and leaves .env alone', async () => {

@@ -4,8 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateKeyPair } from '../../server/auth/signing-keys.ts';
-import { ConfigError, parseConfig, readEnvironment } from '../../server/env.ts';
+import { ConfigError, parseConfig as parseVariables, readEnvironment } from '../../server/env.ts';
 import { randomSecret } from '../helpers/config.ts';
+
+/** Every test but ENCRYPTION_KEY's own has one: it is required, and not what they are about. */
+const ENCRYPTION_KEY = randomSecret();
+const parseConfig = (vars: Record<string, string | undefined>) => parseVariables({ ENCRYPTION_KEY, ...vars });
 
 function problemsOf(vars: Record<string, string | undefined>): string[] {
   try {
@@ -16,6 +20,29 @@ function problemsOf(vars: Record<string, string | undefined>): string[] {
   }
   return [];
 }
+
+describe('ENCRYPTION_KEY', () => {
+  const problems = (value: string | undefined) => {
+    try {
+      parseVariables({ JWT_SECRET: randomSecret(), ENCRYPTION_KEY: value });
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  test('is required, as strong as a signing secret, and never the signing secret itself', () => {
+    expect(problems(randomSecret())).toEqual([]);
+    expect(problems(undefined)).toEqual([expect.stringMatching(/^ENCRYPTION_KEY is missing .*npm run setup/)]);
+    expect(problems('changeme')).toEqual([expect.stringMatching(/^ENCRYPTION_KEY is a well-known example value/)]);
+    expect(problems(Buffer.alloc(16, 3).toString('base64url'))[0]).toMatch(/ENCRYPTION_KEY decodes to 16 bytes/);
+    const secret = randomSecret();
+    expect(() => parseVariables({ JWT_SECRET: secret, ENCRYPTION_KEY: secret })).toThrow(
+      /ENCRYPTION_KEY equals JWT_SECRET/,
+    );
+  });
+});
 
 describe('JWT_SECRET', () => {
   test('accepts 32 random bytes in base64url', () => {

@@ -16,7 +16,8 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'boot-'));
 /** Checks the process refused to start: exit 1, nothing listening, `message` and the `fix` it names. */
 async function expectRefusal(cwd: string, env: Record<string, string>, message: RegExp, fix = 'npm run setup') {
   const port = await freePort();
-  const server = spawnScript('server/main.ts', cwd, { PORT: String(port), ...env });
+  // A good ENCRYPTION_KEY unless a test is about it: each test expects its own problem only.
+  const server = spawnScript('server/main.ts', cwd, { PORT: String(port), ENCRYPTION_KEY: randomSecret(), ...env });
   const url = await server.url; // null once the process has exited
   if (url) server.child.kill();
   expect(url, 'the server started').toBeNull();
@@ -57,6 +58,7 @@ test('refuses to start in production without SMTP_URL, before it opens a socket 
   const env = {
     NODE_ENV: 'production',
     JWT_SECRET: randomSecret(),
+    ENCRYPTION_KEY: randomSecret(),
     APP_ORIGIN: 'https://app.example.com',
     DATABASE_URL: 'app.db',
   };
@@ -70,6 +72,7 @@ test('starts in production while its SMTP server is down: mail waits in the outb
   const server = spawnScript('server/main.ts', cwd, {
     NODE_ENV: 'production',
     JWT_SECRET: randomSecret(),
+    ENCRYPTION_KEY: randomSecret(),
     APP_ORIGIN: 'https://app.example.com',
     DATABASE_URL: 'app.db',
     PORT: '0',
@@ -88,7 +91,10 @@ test('starts in production while its SMTP server is down: mail waits in the outb
 
 test('starts with a good secret, answers health, and stops cleanly on SIGTERM', async () => {
   const cwd = tempDir();
-  writeFileSync(join(cwd, '.env'), `JWT_SECRET=${randomSecret()}\nDATABASE_URL=db/app.db\n`);
+  writeFileSync(
+    join(cwd, '.env'),
+    `JWT_SECRET=${randomSecret()}\nENCRYPTION_KEY=${randomSecret()}\nDATABASE_URL=db/app.db\n`,
+  );
   const server = spawnScript('server/main.ts', cwd, { PORT: '0' });
   const url = await server.url;
   expect(url, server.output()).not.toBeNull();
@@ -174,7 +180,10 @@ test('refuses to start when .env switches JWT_ALG to ES256 but keeps the Ed25519
 test('starts with JWT_ALG=EdDSA and serves its public key (only) at /.well-known/jwks.json', async () => {
   const cwd = tempDir();
   const key = ed25519();
-  writeFileSync(join(cwd, '.env'), `JWT_ALG=EdDSA\nJWT_PRIVATE_KEY=${key}\nDATABASE_URL=app.db\n`);
+  writeFileSync(
+    join(cwd, '.env'),
+    `JWT_ALG=EdDSA\nJWT_PRIVATE_KEY=${key}\nENCRYPTION_KEY=${randomSecret()}\nDATABASE_URL=app.db\n`,
+  );
   const server = spawnScript('server/main.ts', cwd, { PORT: '0' });
   try {
     const url = await server.url;

@@ -15,6 +15,7 @@ import { ConfirmEmailPage } from './pages/ConfirmEmailPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
 import { NotesPage } from './pages/NotesPage.tsx';
 import { RequestLinkPage } from './pages/RequestLinkPage.tsx';
+import { SecurityPage } from './pages/SecurityPage.tsx';
 import { SessionsPage } from './pages/SessionsPage.tsx';
 import { SetPasswordPage } from './pages/SetPasswordPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
@@ -82,6 +83,7 @@ function SignedIn() {
           {canSeeNotes && <Link href="/notes">Notes</Link>}
           <Link href="/sessions">Sessions</Link>
           <Link href="/account">Account</Link>
+          <Link href="/security">Security</Link>
           {canAdminister && <Link href="/admin">Admin</Link>}
         </nav>
         <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
@@ -104,6 +106,7 @@ function SignedIn() {
             <AccountPage user={me.data} />
           </Route>
           <Route path="/password" component={ChangePasswordPage} />
+          <Route path="/security" component={SecurityPage} />
           {canAdminister && <Route path="/admin" component={AdminPage} />}
           <Route>
             <h1>Page not found</h1>

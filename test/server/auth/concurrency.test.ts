@@ -34,7 +34,7 @@ test.skipIf(TEST_ENGINE === 'pglite')(
     const databaseUrl = postgres?.url ?? join(dir, 'app.db');
     writeFileSync(
       join(dir, '.env'),
-      `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nDATABASE_URL=${postgres?.url ?? 'app.db'}\nTRUST_PROXY=1\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\nLOG_LEVEL=info\n`,
+      `NODE_ENV=test\nJWT_SECRET=${randomSecret()}\nENCRYPTION_KEY=${randomSecret()}\nDATABASE_URL=${postgres?.url ?? 'app.db'}\nTRUST_PROXY=1\nARGON2_MEMORY_KIB=1024\nARGON2_TIME_COST=1\nLOG_LEVEL=info\n`,
     );
     try {
       await raceTwoProcesses(dir, databaseUrl);

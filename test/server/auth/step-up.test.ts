@@ -9,6 +9,7 @@ import { appRouter } from '../../../server/routers/_app.ts';
 import type { Access } from '../../../server/trpc.ts';
 import { type CallResult, type TestClient, createClient } from '../../helpers/client.ts';
 import { mailsTo } from '../../helpers/mail.ts';
+import { authenticatorFor } from '../../helpers/second-factor.ts';
 import { createClock, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 
@@ -26,6 +27,18 @@ const ACTIONS: Record<string, (client: TestClient) => Promise<CallResult>> = {
   'account.changeEmail': (client) => client.mutate('account.changeEmail', { newEmail: 'next-address@example.com' }),
   'session.revokeOthers': (client) => client.mutate('session.revokeOthers'),
   'account.delete': (client) => client.mutate('account.delete'),
+  'secondFactor.beginTotp': (client) => client.mutate('secondFactor.beginTotp'),
+  'secondFactor.enableTotp': async (client) => {
+    const begin = await client.mutate<{ manualKey: string }>('secondFactor.beginTotp');
+    if (begin.status !== 200) return begin;
+    const app = authenticatorFor(begin.body.result!.data.manualKey);
+    return client.mutate('secondFactor.enableTotp', { code: app.code(new Date()) });
+  },
+  'secondFactor.disableTotp': (client) => client.mutate('secondFactor.disableTotp'),
+  'secondFactor.regenerateRecoveryCodes': async (client) => {
+    const enable = await ACTIONS['secondFactor.enableTotp']!(client);
+    return enable.status === 200 ? client.mutate('secondFactor.regenerateRecoveryCodes') : enable;
+  },
 };
 
 /** A signed-in user on a second device too, on a server whose clock the test moves. */

@@ -29,6 +29,7 @@ test.skipIf(TEST_ENGINE === 'pglite')(
       [
         'NODE_ENV=test',
         `JWT_SECRET=${randomSecret()}`,
+        `ENCRYPTION_KEY=${randomSecret()}`,
         `DATABASE_URL=${databaseUrl}`,
         'ARGON2_MEMORY_KIB=1024',
         'ARGON2_TIME_COST=1',

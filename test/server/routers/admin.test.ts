@@ -140,7 +140,15 @@ test('listUsers returns the account state and public fields only, with or withou
     expect(res.status).toBe(200);
     expect(res.body.result!.data.nextCursor).toBeNull();
     const [row] = res.body.result!.data.users;
-    expect(Object.keys(row!).sort()).toEqual(['createdAt', 'disabledAt', 'email', 'emailVerifiedAt', 'id', 'role']);
+    expect(Object.keys(row!).sort()).toEqual([
+      'createdAt',
+      'disabledAt',
+      'email',
+      'emailVerifiedAt',
+      'id',
+      'role',
+      'secondFactor',
+    ]);
     expect(row).toMatchObject({ id: admin.user.id, role: 'admin', disabledAt: null });
     expect(row!.emailVerifiedAt).not.toBeNull();
   }
@@ -461,6 +469,7 @@ test('a plain user gets 403 insufficient_permission on every admin procedure, an
     'admin.setDisabled': ['mutate', { ...target, disabled: true }],
     'admin.revokeUserSessions': ['mutate', target],
     'admin.sendPasswordReset': ['mutate', target],
+    'admin.removeSecondFactor': ['mutate', target],
     'admin.auditEvents': ['query', {}],
   };
   const adminPaths = Object.keys(appRouter._def.procedures).filter((path) => path.startsWith('admin.'));

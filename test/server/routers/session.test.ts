@@ -64,7 +64,15 @@ test('admin.listUsers returns public fields and the account state only, and only
   const res = await admin.query<{ users: Record<string, unknown>[] }>('admin.listUsers');
   expect(res.status).toBe(200);
   for (const row of res.body.result!.data.users) {
-    expect(Object.keys(row).sort()).toEqual(['createdAt', 'disabledAt', 'email', 'emailVerifiedAt', 'id', 'role']);
+    expect(Object.keys(row).sort()).toEqual([
+      'createdAt',
+      'disabledAt',
+      'email',
+      'emailVerifiedAt',
+      'id',
+      'role',
+      'secondFactor',
+    ]);
   }
 });
 

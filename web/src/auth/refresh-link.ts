@@ -13,7 +13,9 @@ type AuthErrorCode =
   | 'revoked_session'
   | 'insufficient_role'
   | 'insufficient_permission'
-  | 'reauth_required';
+  | 'reauth_required'
+  | 'second_factor_required'
+  | 'second_factor_expired';
 
 export const authErrorOf = (error: unknown): AuthErrorCode | undefined =>
   error instanceof TRPCClientError ? (error.data as { authError?: AuthErrorCode } | undefined)?.authError : undefined;

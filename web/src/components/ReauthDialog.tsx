@@ -1,11 +1,12 @@
 // "Confirm your password": opened by reauthLink when a recent-auth procedure needs a fresh
 // password proof. Rendered once, in App. A native modal <dialog> keeps focus inside it,
 // closes on Escape and hides the page from screen readers while open.
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useId, useRef, useSyncExternalStore } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
 import { isReauthRequested, settleReauth, subscribeReauth } from '../auth/reauth-prompt.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
+import { SecondFactorField, readSecondFactor } from './SecondFactorField.tsx';
 
 // The element focused last: when the dialog opens, the button that led to it has already
 // lost focus (a button disabled while its call is pending drops it).
@@ -35,6 +36,9 @@ function PasswordDialog() {
   const ids = { title: useId(), input: useId(), error: useId() };
   const dialog = useRef<HTMLDialogElement>(null);
   const reauthenticate = useMutation(trpc.auth.reauthenticate.mutationOptions({ onSuccess: () => settleReauth(true) }));
+  // An account with an authenticator app may confirm with a code instead of the password.
+  const hasTotp = useQuery(trpc.secondFactor.status.queryOptions()).data?.totp ?? false;
+  const [withCode, setWithCode] = useState(false);
 
   useEffect(() => {
     const element = dialog.current!;
@@ -49,26 +53,45 @@ function PasswordDialog() {
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    reauthenticate.mutate({ password: String(new FormData(event.currentTarget).get('password')) });
+    if (withCode) reauthenticate.mutate({ secondFactor: readSecondFactor(event.currentTarget) });
+    else reauthenticate.mutate({ password: String(new FormData(event.currentTarget).get('password')) });
   }
 
   return (
     <dialog ref={dialog} aria-labelledby={ids.title} onCancel={() => settleReauth(false)} className="reauth">
       <form onSubmit={submit}>
-        <h2 id={ids.title}>Confirm your password</h2>
-        <p>This action needs your password again, to make sure it is really you.</p>
-        <label htmlFor={ids.input}>Password</label>
-        <input
-          id={ids.input}
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          maxLength={256}
-          required
-          aria-invalid={reauthenticate.isError}
-          aria-describedby={ids.error}
-        />
-        <ErrorMessage error={reauthenticate.error} id={ids.error} />
+        <h2 id={ids.title}>{hasTotp ? 'Confirm it is you' : 'Confirm your password'}</h2>
+        <p>This action needs your password again{hasTotp && ', or a code from your authenticator app'}.</p>
+        {withCode ? (
+          <SecondFactorField error={reauthenticate.error} autoFocus />
+        ) : (
+          <>
+            <label htmlFor={ids.input}>Password</label>
+            <input
+              id={ids.input}
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              maxLength={256}
+              required
+              aria-invalid={reauthenticate.isError}
+              aria-describedby={ids.error}
+            />
+            <ErrorMessage error={reauthenticate.error} id={ids.error} />
+          </>
+        )}
+        {hasTotp && (
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              reauthenticate.reset();
+              setWithCode(!withCode);
+            }}
+          >
+            {withCode ? 'Use my password instead' : 'Use my authenticator app instead'}
+          </button>
+        )}
         <div className="actions">
           <button type="button" onClick={() => settleReauth(false)}>
             Cancel

@@ -45,6 +45,10 @@ const EVENT_TYPES: Record<AuditEventType, string> = {
   token_exchanged: 'Service token issued',
   user_disabled: 'User disabled',
   user_enabled: 'User enabled',
+  second_factor_enabled: 'Two-step verification on',
+  second_factor_disabled: 'Two-step verification off',
+  second_factor_used: 'Second factor used',
+  recovery_codes_generated: 'Recovery codes created',
 };
 
 export function AdminPage() {
@@ -124,7 +128,7 @@ function UsersSection() {
 }
 
 /** What waits for a second click: a risky change is confirmed inline, next to what asked for it. */
-type Pending = { kind: 'role'; role: Role } | { kind: 'disable' } | { kind: 'enable' };
+type Pending = { kind: 'role'; role: Role } | { kind: 'disable' } | { kind: 'enable' } | { kind: 'removeSecondFactor' };
 
 function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
   const queryClient = useQueryClient();
@@ -154,7 +158,7 @@ function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
   );
   const setDisabled = useMutation(
     trpc.admin.setDisabled.mutationOptions(
-      report(({ user: changed, endedSessions }: { user: AdminUser; endedSessions: number }) =>
+      report(({ user: changed, endedSessions }: { user: { disabledAt: string | null }; endedSessions: number }) =>
         changed.disabledAt
           ? `${email} is disabled: ${sessions(endedSessions)} ended, and signing in is refused.`
           : `${email} is enabled again and can sign in.`,
@@ -169,7 +173,21 @@ function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
   const sendReset = useMutation(
     trpc.admin.sendPasswordReset.mutationOptions(report(() => `A password-reset link was sent to ${email}.`)),
   );
-  const busy = setRole.isPending || setDisabled.isPending || endSessions.isPending || sendReset.isPending;
+  const removeSecondFactor = useMutation(
+    trpc.admin.removeSecondFactor.mutationOptions(
+      report(({ removed }: { removed: boolean }) =>
+        removed
+          ? `Two-step verification is off for ${email}; they were told by mail.`
+          : `${email} had no second factor.`,
+      ),
+    ),
+  );
+  const busy =
+    setRole.isPending ||
+    setDisabled.isPending ||
+    endSessions.isPending ||
+    sendReset.isPending ||
+    removeSecondFactor.isPending;
 
   let confirmation: { question: ReactNode; label: string; danger: boolean; run: () => void } | null = null;
   if (pending?.kind === 'role') {
@@ -184,6 +202,18 @@ function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
       label: 'Change role',
       danger: role !== 'admin' && user.role === 'admin',
       run: () => setRole.mutate({ userId: user.id, role }),
+    };
+  } else if (pending?.kind === 'removeSecondFactor') {
+    confirmation = {
+      question: (
+        <>
+          Turn off two-step verification for <strong className="address">{email}</strong>? Do it only once you know it
+          is them asking (they lost their phone and their recovery codes): their password alone will sign in.
+        </>
+      ),
+      label: 'Turn off two-step verification',
+      danger: true,
+      run: () => removeSecondFactor.mutate({ userId: user.id }),
     };
   } else if (pending) {
     const disable = pending.kind === 'disable';
@@ -211,6 +241,7 @@ function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
         {isSelf && <span className="badge">You</span>}
         {user.disabledAt && <span className="badge off">Disabled</span>}
         {!user.emailVerifiedAt && <span className="badge muted">Unverified</span>}
+        {user.secondFactor && <span className="badge">Two-step</span>}
         <br />
         <small>
           Joined {when(user.createdAt)}
@@ -247,6 +278,11 @@ function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
         >
           Send password reset<span className="visually-hidden"> to {email}</span>
         </button>
+        {user.secondFactor && (
+          <button type="button" disabled={busy} onClick={() => setPending({ kind: 'removeSecondFactor' })}>
+            Remove two-step<span className="visually-hidden"> of {email}</span>
+          </button>
+        )}
         {user.disabledAt ? (
           <button type="button" disabled={busy} onClick={() => setPending({ kind: 'enable' })}>
             Enable<span className="visually-hidden"> {email}</span>

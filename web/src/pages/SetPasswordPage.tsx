@@ -4,8 +4,10 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
 import { takeLinkToken } from '../auth/link-token.ts';
+import { authErrorOf } from '../auth/refresh-link.ts';
 import { type Me, useSignedIn } from '../auth/use-me.ts';
 import { NewPasswordField } from '../components/NewPasswordField.tsx';
+import { SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
 import { trpc } from '../trpc.ts';
 
 export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
@@ -14,7 +16,15 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
   const signedIn = useSignedIn();
   const options = { onSuccess: ({ user }: { user: Me }) => signedIn(user) };
   const complete = useMutation(trpc.auth.completeRegistration.mutationOptions(options));
-  const reset = useMutation(trpc.auth.resetPassword.mutationOptions(options));
+  // An account with a second factor: the server asks for it before the link does anything.
+  const [asksSecondFactor, setAsksSecondFactor] = useState(false);
+  const reset = useMutation(
+    trpc.auth.resetPassword.mutationOptions({
+      ...options,
+      onError: (error) => authErrorOf(error) === 'second_factor_required' && setAsksSecondFactor(true),
+    }),
+  );
+  const needsSecondFactor = authErrorOf(reset.error) === 'second_factor_required';
   const mutation = isSignUp ? complete : reset;
   const newLink = isSignUp ? '/register' : '/forgot-password';
 
@@ -22,7 +32,10 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
     event.preventDefault();
     const password = String(new FormData(event.currentTarget).get('password'));
     if (isSignUp) complete.mutate({ token: token!, password });
-    else reset.mutate({ token: token!, newPassword: password });
+    else {
+      const secondFactor = asksSecondFactor ? readSecondFactor(event.currentTarget) : undefined;
+      reset.mutate({ token: token!, newPassword: password, secondFactor });
+    }
   }
 
   if (!token) {
@@ -45,7 +58,17 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
           : 'Saving it signs you out everywhere else and signs you in here.'}
       </p>
       <form onSubmit={submit}>
-        <NewPasswordField label={isSignUp ? 'Password' : 'New password'} name="password" error={mutation.error} />
+        <NewPasswordField
+          label={isSignUp ? 'Password' : 'New password'}
+          name="password"
+          error={asksSecondFactor ? null : mutation.error}
+        />
+        {asksSecondFactor && (
+          <>
+            <p>This account uses two-step verification: confirm it is you.</p>
+            <SecondFactorField error={needsSecondFactor ? null : mutation.error} autoFocus />
+          </>
+        )}
         <button type="submit" disabled={mutation.isPending}>
           {isSignUp ? 'Create account' : 'Set new password'}
         </button>

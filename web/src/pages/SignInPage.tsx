@@ -3,15 +3,24 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId } from 'react';
 import { Link } from 'wouter';
 import { useHistoryState } from 'wouter/use-browser-location';
+import { authErrorOf } from '../auth/refresh-link.ts';
 import { useSignedIn } from '../auth/use-me.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
 import { trpc } from '../trpc.ts';
 
 export function SignInPage() {
   const notice = (useHistoryState() as { notice?: string } | null)?.notice;
   const ids = { email: useId(), password: useId(), error: useId() };
   const signedIn = useSignedIn();
-  const login = useMutation(trpc.auth.login.mutationOptions({ onSuccess: ({ user }) => signedIn(user) }));
+  const login = useMutation(
+    trpc.auth.login.mutationOptions({
+      onSuccess: ({ user }) => {
+        // Null: the account has a second factor, asked for next (the step's cookie is set).
+        if (user) signedIn(user);
+      },
+    }),
+  );
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -19,6 +28,7 @@ export function SignInPage() {
     login.mutate({ email: String(form.get('email')), password: String(form.get('password')) });
   }
 
+  if (login.data?.secondFactor) return <SecondFactorStep onRestart={() => login.reset()} />;
   return (
     <main className="narrow">
       <h1>Sign in</h1>
@@ -52,6 +62,38 @@ export function SignInPage() {
       <p>
         New here? <Link href="/register">Create account</Link>
       </p>
+    </main>
+  );
+}
+
+/** After the right password of an account with a second factor: the code, then a session. */
+function SecondFactorStep({ onRestart }: { onRestart: () => void }) {
+  const signedIn = useSignedIn();
+  const complete = useMutation(trpc.auth.completeSignIn.mutationOptions({ onSuccess: ({ user }) => signedIn(user) }));
+  const expired = authErrorOf(complete.error) === 'second_factor_expired';
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    complete.mutate({ secondFactor: readSecondFactor(event.currentTarget) });
+  }
+
+  return (
+    <main className="narrow">
+      <h1>Two-step verification</h1>
+      <p>Your password was right. Now enter the code your authenticator app shows for this account.</p>
+      <form onSubmit={submit}>
+        <SecondFactorField error={complete.error} autoFocus />
+        <button type="submit" disabled={complete.isPending}>
+          Verify and sign in
+        </button>
+      </form>
+      {expired && (
+        <p>
+          <button type="button" className="link" onClick={onRestart}>
+            Start signing in again
+          </button>
+        </p>
+      )}
     </main>
   );
 }

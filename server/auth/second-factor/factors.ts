@@ -1,0 +1,173 @@
+// The second factors an account has, and the rules for accepting them: an authenticator
+// app (TOTP) and recovery codes. Framework-free; prove.ts adds limits, audit and mail.
+import { and, count, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import type { Db } from '../../../db/client.ts';
+import { RECOVERY_CODE_COUNT, generateRecoveryCode, hashRecoveryCode } from './recovery-codes.ts';
+import { createSecretBox, deriveKey } from './secret-box.ts';
+import { generateTotpSecret, matchingStep } from './totp.ts';
+
+export type TotpCheck = 'ok' | 'wrong_code' | 'replayed' | 'not_enabled';
+
+/**
+ * @example
+ * const factors = createSecondFactors(db, config.encryptionKey)
+ * const secret = await factors.beginTotp(userId, now) // show it (totp.ts enrolmentOf)
+ * await factors.confirmTotp(userId, '123456', now)  // => { recoveryCodes: [...] } on first enrolment
+ * await factors.checkTotp(userId, '654321', now)    // => 'ok' | 'wrong_code' | 'replayed' | 'not_enabled'
+ */
+export function createSecondFactors(db: Db, encryptionKey: Buffer) {
+  const box = createSecretBox(encryptionKey);
+  const codeKey = deriveKey(encryptionKey, 'recovery-codes');
+  const { totpCredentials, recoveryCodes } = db.tables;
+  const context = (userId: string) => `totp:${userId}`;
+
+  const totpRow = async (userId: string) =>
+    (await db.select().from(totpCredentials).where(eq(totpCredentials.userId, userId)))[0];
+
+  /** The stored secret, or null when ENCRYPTION_KEY changed since it was sealed. */
+  const secretOf = (row: { userId: string; sealedSecret: string }) => box.open(row.sealedSecret, context(row.userId));
+
+  async function unusedRecoveryCodes(userId: string) {
+    const [row] = await db
+      .select({ n: count() })
+      .from(recoveryCodes)
+      .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)));
+    return row?.n ?? 0;
+  }
+
+  /** Replaces every recovery code of the user with ten new ones; returns them (shown once). */
+  async function replaceRecoveryCodes(userId: string, now: Date): Promise<string[]> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, generateRecoveryCode);
+    await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+    await db
+      .insert(recoveryCodes)
+      .values(codes.map((code) => ({ userId, codeHash: hashRecoveryCode(codeKey, userId, code), createdAt: now })));
+    return codes;
+  }
+
+  return {
+    /** What the account has: decides whether sign-in asks for a second factor. */
+    async statusOf(userId: string) {
+      const row = await totpRow(userId);
+      return { totp: Boolean(row?.confirmedAt), recoveryCodesLeft: await unusedRecoveryCodes(userId) };
+    },
+
+    async hasSecondFactor(userId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ userId: totpCredentials.userId })
+        .from(totpCredentials)
+        .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)));
+      return row !== undefined;
+    },
+
+    /**
+     * A new secret for an authenticator app, stored unconfirmed (it replaces an earlier
+     * unconfirmed one: each new QR code voids the last). Null when TOTP is already on.
+     */
+    async beginTotp(userId: string, now: Date): Promise<Uint8Array | null> {
+      const secret = generateTotpSecret();
+      const sealedSecret = box.seal(secret, context(userId));
+      const [row] = await db
+        .insert(totpCredentials)
+        .values({ userId, sealedSecret, createdAt: now })
+        .onConflictDoUpdate({
+          target: totpCredentials.userId,
+          set: { sealedSecret, createdAt: now, lastUsedStep: null },
+          setWhere: isNull(totpCredentials.confirmedAt),
+        })
+        .returning({ userId: totpCredentials.userId });
+      return row ? secret : null;
+    },
+
+    /**
+     * The first correct code turns TOTP on. Returns fresh recovery codes when the account
+     * has none left, so no account has a factor without a way back.
+     */
+    async confirmTotp(
+      userId: string,
+      code: string,
+      now: Date,
+    ): Promise<{ ok: true; recoveryCodes: string[] | null } | { ok: false; reason: 'wrong_code' | 'not_started' }> {
+      return db.transaction(async () => {
+        const row = await totpRow(userId);
+        if (!row || row.confirmedAt) return { ok: false, reason: 'not_started' } as const;
+        const secret = secretOf(row);
+        const step = secret ? matchingStep(secret, code, now) : null;
+        if (step === null) return { ok: false, reason: 'wrong_code' } as const;
+        const [confirmed] = await db
+          .update(totpCredentials)
+          .set({ confirmedAt: now, lastUsedStep: step })
+          .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt)))
+          .returning({ userId: totpCredentials.userId });
+        if (!confirmed) return { ok: false, reason: 'not_started' } as const;
+        const codes = (await unusedRecoveryCodes(userId)) === 0 ? await replaceRecoveryCodes(userId, now) : null;
+        return { ok: true, recoveryCodes: codes } as const;
+      });
+    },
+
+    /**
+     * Accepts a code of the current step or one either side, once: the step is recorded in
+     * the same statement that checks it is newer than the last one accepted (RFC 6238 §5.2),
+     * so a code seen over someone's shoulder, or two requests racing, count once.
+     */
+    async checkTotp(userId: string, code: string, now: Date): Promise<TotpCheck> {
+      const row = await totpRow(userId);
+      if (!row?.confirmedAt) return 'not_enabled';
+      const secret = secretOf(row);
+      const step = secret ? matchingStep(secret, code, now) : null;
+      if (step === null) return 'wrong_code';
+      const [accepted] = await db
+        .update(totpCredentials)
+        .set({ lastUsedStep: step })
+        .where(
+          and(
+            eq(totpCredentials.userId, userId),
+            or(isNull(totpCredentials.lastUsedStep), lt(totpCredentials.lastUsedStep, step)),
+          ),
+        )
+        .returning({ userId: totpCredentials.userId });
+      return accepted ? 'ok' : 'replayed';
+    },
+
+    /** Turns TOTP off (confirmed or not); the recovery codes go with the last factor. */
+    async disableTotp(userId: string): Promise<boolean> {
+      return db.transaction(async () => {
+        const removed = await db
+          .delete(totpCredentials)
+          .where(eq(totpCredentials.userId, userId))
+          .returning({ confirmedAt: totpCredentials.confirmedAt });
+        await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+        return removed.some((row) => row.confirmedAt !== null);
+      });
+    },
+
+    /** Ten new codes; the old ones stop working. Only for an account with a factor. */
+    async regenerateRecoveryCodes(userId: string, now: Date): Promise<string[] | null> {
+      return db.transaction(async () => {
+        const row = await totpRow(userId);
+        if (!row?.confirmedAt) return null;
+        return replaceRecoveryCodes(userId, now);
+      });
+    },
+
+    /** Uses a code up, in the statement that checks it is unused; false for a wrong or used code. */
+    async useRecoveryCode(userId: string, code: string, now: Date): Promise<boolean> {
+      const [used] = await db
+        .update(recoveryCodes)
+        .set({ usedAt: now })
+        .where(
+          and(
+            eq(recoveryCodes.userId, userId),
+            eq(recoveryCodes.codeHash, hashRecoveryCode(codeKey, userId, code)),
+            isNull(recoveryCodes.usedAt),
+          ),
+        )
+        .returning({ id: recoveryCodes.id });
+      return used !== undefined;
+    },
+
+    unusedRecoveryCodes,
+  };
+}
+
+export type SecondFactors = ReturnType<typeof createSecondFactors>;
