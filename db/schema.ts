@@ -1,6 +1,6 @@
 // The database schema. After editing it, run `npm run db:generate` to write a
 // migration into db/migrations/ and commit both; boot and `npm run setup` apply it.
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { createId } from './ids.ts';
 
@@ -294,7 +294,7 @@ export const totpCredentials = sqliteTable('totp_credentials', {
   lastUsedStep: integer('last_used_step'),
 });
 
-/** Single-use codes for a lost authenticator; only their keyed hash is stored. */
+/** Single-use codes for a lost authenticator; only their argon2id hash is stored. */
 export const recoveryCodes = sqliteTable(
   'recovery_codes',
   {
@@ -302,12 +302,12 @@ export const recoveryCodes = sqliteTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    /** HMAC-SHA-256 of the user id and the code under a key derived from ENCRYPTION_KEY. */
+    /** argon2id of the code (normalized: recovery-codes.ts), as a PHC string with its salt. */
     codeHash: text('code_hash').notNull(),
     createdAt: createdAt(),
     usedAt: timestamp('used_at'),
   },
-  (t) => [uniqueIndex('recovery_codes_user_id_code_hash_idx').on(t.userId, t.codeHash)],
+  (t) => [index('recovery_codes_user_id_idx').on(t.userId)],
 );
 
 /**

@@ -223,7 +223,7 @@ test('at 390 px wide, no page scrolls sideways', async ({ page }) => {
     await fitsWidth();
   }
   await signIn(page, createAccount('admin'));
-  for (const name of ['Home', 'Notes', 'Sessions', 'Account', 'Admin']) {
+  for (const name of ['Home', 'Notes', 'Sessions', 'Account', 'Security', 'Admin']) {
     await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     await fitsWidth();

@@ -6,8 +6,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 
 const VERSION = 'v1';
 
-/** A key of its own for each use of ENCRYPTION_KEY (HKDF-SHA-256), so no two uses share one. */
-export const deriveKey = (encryptionKey: Buffer, purpose: 'secret-box' | 'recovery-codes') =>
+/** A key of its own for each use of ENCRYPTION_KEY (HKDF-SHA-256): a use added later gets another. */
+const deriveKey = (encryptionKey: Buffer, purpose: 'secret-box') =>
   Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), purpose, 32));
 
 /**

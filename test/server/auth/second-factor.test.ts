@@ -368,3 +368,13 @@ test('a native client gets the step in the body and completes it there; a browse
   });
   expect(refused.status).toBe(400);
 });
+
+test('recovery codes are stored as salted argon2id hashes, never as themselves', async () => {
+  const { server, user, recoveryCodes } = await userWithTotp();
+  const { recoveryCodes: table } = server.db.tables;
+  const rows = await server.db.select().from(table).where(eq(table.userId, user.id));
+  expect(rows).toHaveLength(10);
+  for (const row of rows) expect(row.codeHash).toMatch(/^\$argon2id\$v=19\$m=\d+,p=1,t=\d+\$/);
+  const stored = rows.map((row) => row.codeHash).join('\n');
+  for (const code of recoveryCodes) expect(stored).not.toContain(code.replace('-', ''));
+});

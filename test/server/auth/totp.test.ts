@@ -1,11 +1,7 @@
 // The pure parts of two-step verification: RFC 6238's own test vectors, the window, the
 // recovery codes' alphabet and the sealing of secrets.
 import { expect, test } from 'vitest';
-import {
-  generateRecoveryCode,
-  hashRecoveryCode,
-  normalizeRecoveryCode,
-} from '../../../server/auth/second-factor/recovery-codes.ts';
+import { generateRecoveryCode, normalizeRecoveryCode } from '../../../server/auth/second-factor/recovery-codes.ts';
 import { createSecretBox } from '../../../server/auth/second-factor/secret-box.ts';
 import { matchingStep, stepAt, totpCode } from '../../../server/auth/second-factor/totp.ts';
 
@@ -30,18 +26,14 @@ test('a code matches its own step and one either side, nothing further, and only
   expect(matchingStep(RFC_SECRET, ' 12345', now)).toBeNull();
 });
 
-test('recovery codes: 10 symbols of an unambiguous alphabet (49.5 bits), typed any way, hashed per user', () => {
+test('recovery codes: 10 symbols of an unambiguous alphabet (49.5 bits), typed any way', () => {
   const codes = Array.from({ length: 2000 }, generateRecoveryCode);
   expect(new Set(codes).size).toBe(codes.length);
   const symbols = new Set(codes.join('').replace(/-/g, ''));
   expect(symbols.size).toBe(31);
   for (const ambiguous of ['0', 'o', '1', 'l', 'i']) expect(symbols.has(ambiguous)).toBe(false);
-  const key = Buffer.alloc(32, 1);
   const code = codes[0]!;
   expect(normalizeRecoveryCode(` ${code.toUpperCase().replace('-', ' ')} `)).toBe(code.replace('-', ''));
-  expect(hashRecoveryCode(key, 'u1', code)).toBe(hashRecoveryCode(key, 'u1', code.toUpperCase()));
-  expect(hashRecoveryCode(key, 'u1', code)).not.toBe(hashRecoveryCode(key, 'u2', code));
-  expect(hashRecoveryCode(key, 'u1', code)).not.toBe(hashRecoveryCode(Buffer.alloc(32, 2), 'u1', code));
 });
 
 test('a sealed secret opens only under its key and context, and not once altered', () => {
