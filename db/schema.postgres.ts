@@ -2,7 +2,7 @@
 // by the same queries (db/client.ts), so what each column means is said there, once.
 // Change both files together, then `npm run db:generate` (it writes both migrations);
 // test/db/schema-drift.test.ts fails if they disagree.
-import { index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp as pgTimestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { createId } from './ids.ts';
 import { AUDIT_EVENT_TYPES, EMAIL_TOKEN_PURPOSES, REVOCATION_REASONS } from './schema.ts';
@@ -182,7 +182,7 @@ export const recoveryCodes = pgTable(
     createdAt: createdAt(),
     usedAt: timestamp('used_at'),
   },
-  (t) => [index('recovery_codes_user_id_idx').on(t.userId)],
+  (t) => [uniqueIndex('recovery_codes_user_id_code_hash_idx').on(t.userId, t.codeHash)],
 );
 
 export const signInChallenges = pgTable(

@@ -1,6 +1,6 @@
 // The database schema. After editing it, run `npm run db:generate` to write a
 // migration into db/migrations/ and commit both; boot and `npm run setup` apply it.
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { createId } from './ids.ts';
 
@@ -129,6 +129,8 @@ export const AUDIT_EVENT_TYPES = [
   'second_factor_enabled',
   /** Turned off, by the owner or an admin (detail: which, and by whom). */
   'second_factor_disabled',
+  /** A right password of an account with a second factor: the sign-in's second step began. */
+  'second_factor_required',
   /** A second-factor proof, right or wrong (detail: which, and for what: sign-in, reauth, reset). */
   'second_factor_used',
   'recovery_codes_generated',
@@ -294,7 +296,7 @@ export const totpCredentials = sqliteTable('totp_credentials', {
   lastUsedStep: integer('last_used_step'),
 });
 
-/** Single-use codes for a lost authenticator; only their argon2id hash is stored. */
+/** Single-use codes for a lost authenticator; only their hash is stored. */
 export const recoveryCodes = sqliteTable(
   'recovery_codes',
   {
@@ -302,12 +304,12 @@ export const recoveryCodes = sqliteTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    /** argon2id of the code (normalized: recovery-codes.ts), as a PHC string with its salt. */
+    /** SHA-256 of the code (normalized: recovery-codes.ts); 124 random bits need no salt. */
     codeHash: text('code_hash').notNull(),
     createdAt: createdAt(),
     usedAt: timestamp('used_at'),
   },
-  (t) => [index('recovery_codes_user_id_idx').on(t.userId)],
+  (t) => [uniqueIndex('recovery_codes_user_id_code_hash_idx').on(t.userId, t.codeHash)],
 );
 
 /**

@@ -51,7 +51,7 @@ export async function createServices(deps: ServerDeps) {
     }),
     auditLog,
     emailTokens: createEmailTokens(deps.db, deps.config.emailTokenTtl),
-    secondFactors: createSecondFactors(deps.db, deps.config.encryptionKey, passwords),
+    secondFactors: createSecondFactors(deps.db, deps.config.encryptionKey),
     signInChallenges: createSignInChallenges(deps.db),
     /** Sends what procedures queue; main.ts starts and stops its worker. */
     mail: createMailer({ ...deps, auditLog }),

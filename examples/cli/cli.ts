@@ -9,7 +9,7 @@ import { TRPCClientError, createTRPCClient, httpLink } from '@trpc/client';
 import type { AppRouter } from '../../server/routers/_app.ts';
 
 const USAGE =
-  'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address> [--code <authenticator code>]  (password on standard input)';
+  'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address>  (password on standard input; an authenticator code on the next line)';
 
 function fail(message: string): never {
   process.stderr.write(`cli: ${message}\n`);
@@ -18,7 +18,7 @@ function fail(message: string): never {
 
 const { values } = (() => {
   try {
-    return parseArgs({ options: { url: { type: 'string' }, email: { type: 'string' }, code: { type: 'string' } } });
+    return parseArgs({ options: { url: { type: 'string' }, email: { type: 'string' } } });
   } catch (error) {
     return fail(`${(error as Error).message}\n${USAGE}`);
   }
@@ -27,7 +27,9 @@ if (!values.url || !values.email) fail(USAGE);
 if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol)) {
   fail(`--url must be an http(s) origin such as http://127.0.0.1:3000, not "${values.url}"`);
 }
-const password = (await text(process.stdin)).replace(/\r?\n$/, '');
+// Secrets come on standard input, never as arguments (shell history, `ps`): the password,
+// then, for an account with two-step verification, a code from the authenticator app.
+const [password = '', code] = (await text(process.stdin)).split(/\r?\n/);
 
 let accessToken: string | undefined;
 const api = createTRPCClient<AppRouter>({
@@ -52,7 +54,9 @@ try {
   // An account with two-step verification answers with a challenge instead of a session.
   const signedIn = firstStep.secondFactor
     ? await api.auth.completeSignIn.mutate({
-        secondFactor: { code: values.code ?? fail('this account has two-step verification: pass --code') },
+        secondFactor: {
+          code: code || fail('this account has two-step verification: send a code from the app after the password'),
+        },
         challenge: firstStep.secondFactor.challenge,
       })
     : firstStep;

@@ -301,7 +301,6 @@ export async function confirmEmailChange(ctx: Context, token: string) {
   return { email: changed.email };
 }
 
-/** `auth.reauthenticate`: the password again, within the per-session limit; renews the proof. */
 /**
  * A reset link alone must not take over an account with a second factor (its mailbox may be
  * what was stolen): the factor is asked for before the link is used or any session ends.
@@ -337,6 +336,7 @@ export async function reauthenticateWithSecondFactor(
   await ctx.audit({ ...event, outcome: 'success', detail: 'second factor' });
 }
 
+/** `auth.reauthenticate`: the password again, within the per-session limit; renews the proof. */
 export async function reauthenticate(ctx: Context & { user: { id: string; sessionId: string } }, password: string) {
   const account = await ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });

@@ -40,12 +40,17 @@ export const RATE_LIMITS = {
   exchangePerSession: { points: 30, duration: 60 },
   /**
    * Wrong authenticator codes on one account, from anywhere (only someone past the password,
-   * or signed in, can send one): 5 in a row, then 15 minutes' wait, as the Copenhagen Book
-   * says. A right code clears it. Recovery codes and passkeys stay usable meanwhile.
+   * signed in, or holding a reset link can send one): 5 in a row, then 15 minutes' wait, as
+   * the Copenhagen Book says; the owner is mailed. A right code clears it. Recovery codes
+   * stay usable meanwhile.
    */
   totpPerAccount: { points: 5, duration: 15 * 60 },
-  /** Recovery-code attempts on one account: each has ~50 bits, so this only stops a loop. */
-  recoveryCodePerAccount: { points: 10, duration: 60 * 60 },
+  /**
+   * Recovery-code attempts on one account from one address. Each code has 124 bits, so this
+   * only stops a loop; keyed by address too, so someone else's attempts never use up the
+   * owner's way in.
+   */
+  recoveryCodePerAccountAndIp: { points: 10, duration: 60 * 60 },
 } as const;
 
 /**
@@ -176,7 +181,7 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
     refreshPerIp: make('refreshPerIp'),
     exchangePerSession: make('exchangePerSession'),
     totpPerAccount: make('totpPerAccount'),
-    recoveryCodePerAccount: make('recoveryCodePerAccount'),
+    recoveryCodePerAccountAndIp: make('recoveryCodePerAccountAndIp'),
 
     /** Counters held in memory, for tests and the load script (only the PER_INSTANCE ones when shared). */
     size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),

@@ -28,6 +28,10 @@ export interface MailData {
   second_factor_disabled: { byAdmin: boolean };
   /** Someone signed in (or proved it was them) with a recovery code. */
   recovery_code_used: { remaining: number };
+  /** New recovery codes were made: the old ones stopped working. */
+  recovery_codes_generated: Record<string, never>;
+  /** Five wrong authenticator codes in a row: codes wait 15 minutes. */
+  second_factor_locked: Record<string, never>;
 }
 export type MailKind = keyof MailData;
 
@@ -141,7 +145,21 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
     compose('Two-step verification is on', [
       `Signing in to your ${APP_NAME} account now asks for a code from your authenticator app after the password.`,
       'Keep your recovery codes somewhere safe: each works once if you lose the app.',
-      'If this was not you, reset your password now and contact us.',
+      'If this was not you, someone else has your account and their own authenticator: contact an administrator now.',
+    ]),
+
+  recovery_codes_generated: () =>
+    compose('New recovery codes', [
+      `New recovery codes were made for your ${APP_NAME} account; the old ones no longer work.`,
+      'If this was not you, someone has your account: contact an administrator now.',
+    ]),
+
+  second_factor_locked: () =>
+    compose('Wrong authenticator codes', [
+      `Someone entered five wrong authenticator codes for your ${APP_NAME} account in a row, so codes are refused ` +
+        'for 15 minutes. Your recovery codes still work.',
+      'Only someone who knew your password, had a password-reset link or was signed in could try: if this was not ' +
+        'you, change your password.',
     ]),
 
   second_factor_disabled: ({ byAdmin }) =>

@@ -12,8 +12,8 @@ import { publicUserColumns } from '../auth/accounts.ts';
 import { auditEndedSessions } from '../auth/sign-in.ts';
 import type { AuditLog } from '../auth/audit-log.ts';
 import type { Context } from '../context.ts';
-import { permissionProcedure, router } from '../trpc.ts';
-import { mailSecondFactorChange } from './second-factor.ts';
+import { permissionProcedure, requireRecentAuth, router } from '../trpc.ts';
+import { mailOwner } from '../auth/second-factor/prove.ts';
 
 const userIdInput = z.string().min(1).max(64);
 type AuditPage = Awaited<ReturnType<AuditLog['list']>>;
@@ -220,11 +220,17 @@ export const adminRouter = router({
 
   /**
    * Turns off a user's authenticator app and recovery codes, for someone who lost both
-   * (after checking who they are, outside the app). Audited, and mailed to the user.
+   * (after checking who they are, outside the app). Needs the admin's recent proof; audited,
+   * and mailed to the user.
    */
   removeSecondFactor: permissionProcedure('user:update:any')
     .input(z.object({ userId: userIdInput }))
     .mutation(async ({ ctx, input }) => {
+      // As for the owner turning it off: a stolen admin token alone must not strip factors.
+      await requireRecentAuth(ctx);
+      if (input.userId === ctx.user.id) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: 'Turn off your own on the Security page' });
+      }
       const user = await ctx.accounts.getUser(input.userId);
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
       const removed = await ctx.secondFactors.disableTotp(user.id);
@@ -236,7 +242,7 @@ export const adminRouter = router({
         userId: user.id,
         detail: `totp by admin ${ctx.user.id}`,
       });
-      await mailSecondFactorChange(ctx, user, { kind: 'second_factor_disabled', byAdmin: true });
+      await mailOwner(ctx, user, 'second_factor_disabled', { byAdmin: true });
       return { removed: true };
     }),
 

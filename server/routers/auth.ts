@@ -255,7 +255,8 @@ async function startSessionUnlessPasswordChanged(ctx: Context, user: PublicUser,
 async function startSecondFactorStep(ctx: Context, user: PublicUser, passwordHash: string) {
   const { token, expiresAt } = await ctx.signInChallenges.issue(user.id, passwordHash, ctx.now());
   if (ctx.transport === 'cookie') ctx.setCookie(secondFactorCookie(token, CHALLENGE_TTL_SECONDS));
-  await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, detail: 'password; second factor next' });
+  // Not a `login` yet: that is audited when the second step completes.
+  await ctx.audit({ type: 'second_factor_required', outcome: 'success', userId: user.id });
   return {
     methods: ['totp', 'recovery_code'] as const,
     expiresAt: expiresAt.toISOString(),

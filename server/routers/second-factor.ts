@@ -3,9 +3,9 @@
 // factors, delete this file, its line in _app.ts and server/auth/second-factor/ (README).
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { mailOwner } from '../auth/second-factor/prove.ts';
 import { enrolmentOf } from '../auth/second-factor/totp.ts';
 import type { Context } from '../context.ts';
-import { enqueueMail } from '../mail/outbox.ts';
 import { APP_NAME } from '../mail/templates.ts';
 import { protectedProcedure, recentAuthProcedure, router } from '../trpc.ts';
 
@@ -13,19 +13,6 @@ async function currentAccount(ctx: Context & { user: { id: string } }) {
   const account = await ctx.accounts.getUser(ctx.user.id);
   if (!account) throw new TRPCError({ code: 'NOT_FOUND', message: 'The account no longer exists' });
   return account;
-}
-
-/** Tells the owner at their address: a change they did not make is their cue to act. */
-export async function mailSecondFactorChange(
-  ctx: Context,
-  account: { id: string; email: string },
-  change: { kind: 'second_factor_enabled' } | { kind: 'second_factor_disabled'; byAdmin: boolean },
-) {
-  const to = { to: account.email, userId: account.id };
-  const now = { now: ctx.now() };
-  if (change.kind === 'second_factor_enabled') await enqueueMail(ctx.db, { kind: change.kind, data: {}, ...to }, now);
-  else await enqueueMail(ctx.db, { kind: change.kind, data: { byAdmin: change.byAdmin }, ...to }, now);
-  ctx.mail.wake();
 }
 
 export const secondFactorRouter = router({
@@ -67,13 +54,13 @@ export const secondFactorRouter = router({
           message:
             result.reason === 'wrong_code'
               ? 'The code is not correct: check that the phone shows the right time, and type the current code'
-              : 'Start again: nothing is waiting to be turned on',
+              : 'Start again: scan a new QR code',
         });
       }
       const event = { userId: account.id, sessionId: ctx.user.sessionId, outcome: 'success' } as const;
       await ctx.audit({ ...event, type: 'second_factor_enabled', detail: 'totp' });
       if (result.recoveryCodes) await ctx.audit({ ...event, type: 'recovery_codes_generated' });
-      await mailSecondFactorChange(ctx, account, { kind: 'second_factor_enabled' });
+      await mailOwner(ctx, account, 'second_factor_enabled', {});
       return { recoveryCodes: result.recoveryCodes };
     }),
 
@@ -90,23 +77,25 @@ export const secondFactorRouter = router({
         sessionId: ctx.user.sessionId,
         detail: 'totp',
       });
-      await mailSecondFactorChange(ctx, account, { kind: 'second_factor_disabled', byAdmin: false });
+      await mailOwner(ctx, account, 'second_factor_disabled', { byAdmin: false });
     }
     return { ok: true as const };
   }),
 
   /** Ten new recovery codes (shown once); the old ones stop working. */
   regenerateRecoveryCodes: recentAuthProcedure.mutation(async ({ ctx }) => {
-    const recoveryCodes = await ctx.secondFactors.regenerateRecoveryCodes(ctx.user.id, ctx.now());
+    const account = await currentAccount(ctx);
+    const recoveryCodes = await ctx.secondFactors.regenerateRecoveryCodes(account.id, ctx.now());
     if (!recoveryCodes) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: 'Turn on two-step verification first' });
     }
     await ctx.audit({
       type: 'recovery_codes_generated',
       outcome: 'success',
-      userId: ctx.user.id,
+      userId: account.id,
       sessionId: ctx.user.sessionId,
     });
+    await mailOwner(ctx, account, 'recovery_codes_generated', {});
     return { recoveryCodes };
   }),
 });

@@ -81,6 +81,7 @@ test('turn on the authenticator app, sign in with a code and with a recovery cod
   // Turning it off needs a recent proof: the dialog offers the app as well as the password.
   await waitPastReauthWindow(page);
   await page.getByRole('button', { name: 'Turn off two-step verification' }).click();
+  await page.getByRole('button', { name: 'Turn off', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
   await expect(dialog.getByRole('button', { name: 'Use my authenticator app instead' })).toBeVisible();
   await dialog.getByLabel('Password').fill(PASSWORD);

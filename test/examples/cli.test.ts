@@ -3,12 +3,13 @@
 // transport, calls user.me, refreshes, calls again and signs out; failures are one line.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { enableTotp } from '../helpers/second-factor.ts';
 import { ROOT, spawnScript, startServer } from '../helpers/server.ts';
 import { PASSWORD, createUser } from '../helpers/users.ts';
 
 const CLI = 'examples/cli/cli.ts';
 const USAGE =
-  'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address> [--code <authenticator code>]  (password on standard input)';
+  'Usage: tsx examples/cli/cli.ts --url <API origin> --email <address>  (password on standard input; an authenticator code on the next line)';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 beforeAll(async () => {
@@ -52,6 +53,20 @@ test('signs in, calls user.me, refreshes, calls again and signs out, leaving its
   expect(listed.body.result?.data.map((s) => [s.id, s.current])).toEqual([[rows.find((s) => s !== cli)!.id, true]]);
   const [ended] = (await server.services.auditLog.list({ limit: 1, userId: user.id, type: 'session_revoked' })).events;
   expect(ended).toMatchObject({ sessionId: cli?.id, detail: 'logout' });
+});
+
+test('an account with two-step verification: the code on the line after the password signs in; none, one line', async () => {
+  const { client, email } = await createUser(server);
+  const { app } = await enableTotp(client, new Date());
+  const without = await runCli(['--url', server.url, '--email', email], `${PASSWORD}\n`);
+  expect(without.exitCode).toBe(1);
+  expect(without.output).toBe(
+    'cli: this account has two-step verification: send a code from the app after the password\n',
+  );
+  // The enrolment used this step's code: the app's next one is inside the window.
+  const signedIn = await runCli(['--url', server.url, '--email', email], `${PASSWORD}\n${app.code(new Date(), 1)}\n`);
+  expect(signedIn.output).toMatch(new RegExp(`^Signed in as ${email};`));
+  expect(signedIn.exitCode).toBe(0);
 });
 
 test('a wrong password exits 1 with one line and no stack trace', async () => {

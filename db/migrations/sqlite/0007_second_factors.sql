@@ -7,7 +7,7 @@ CREATE TABLE `recovery_codes` (
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `recovery_codes_user_id_idx` ON `recovery_codes` (`user_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `recovery_codes_user_id_code_hash_idx` ON `recovery_codes` (`user_id`,`code_hash`);--> statement-breakpoint
 CREATE TABLE `sign_in_challenges` (
 	`id` text PRIMARY KEY NOT NULL,
 	`token_hash` text NOT NULL,

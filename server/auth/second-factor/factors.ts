@@ -2,21 +2,23 @@
 // app (TOTP) and recovery codes. Framework-free; prove.ts adds limits, audit and mail.
 import { and, count, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
-import type { PasswordHasher } from '../passwords.ts';
-import { RECOVERY_CODE_COUNT, generateRecoveryCode, normalizeRecoveryCode } from './recovery-codes.ts';
+import { RECOVERY_CODE_COUNT, generateRecoveryCode, hashRecoveryCode } from './recovery-codes.ts';
 import { createSecretBox } from './secret-box.ts';
 import { generateTotpSecret, matchingStep } from './totp.ts';
 
-export type TotpCheck = 'ok' | 'wrong_code' | 'replayed' | 'not_enabled';
+/** `unreadable`: the secret was sealed under another ENCRYPTION_KEY (see decision 013). */
+export type TotpCheck = 'ok' | 'wrong_code' | 'replayed' | 'not_enabled' | 'unreadable';
+export type TotpConfirmation =
+  { ok: true; recoveryCodes: string[] | null } | { ok: false; reason: 'wrong_code' | 'not_started' | 'unreadable' };
 
 /**
  * @example
- * const factors = createSecondFactors(db, config.encryptionKey, passwords)
+ * const factors = createSecondFactors(db, config.encryptionKey)
  * const secret = await factors.beginTotp(userId, now) // show it (totp.ts enrolmentOf)
  * await factors.confirmTotp(userId, '123456', now)  // => { recoveryCodes: [...] } on first enrolment
  * await factors.checkTotp(userId, '654321', now)    // => 'ok' | 'wrong_code' | 'replayed' | 'not_enabled'
  */
-export function createSecondFactors(db: Db, encryptionKey: Buffer, passwords: PasswordHasher) {
+export function createSecondFactors(db: Db, encryptionKey: Buffer) {
   const box = createSecretBox(encryptionKey);
   const { totpCredentials, recoveryCodes } = db.tables;
   const context = (userId: string) => `totp:${userId}`;
@@ -35,21 +37,13 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer, passwords: Pa
     return row?.n ?? 0;
   }
 
-  /**
-   * Replaces every recovery code of the user with ten new ones; returns them (shown once).
-   * Hashed one at a time, before the transaction: argon2id takes a while, and a queue of
-   * ten would crowd out sign-ins.
-   */
+  /** Replaces every recovery code of the user with ten new ones; returns them (shown once). */
   async function replaceRecoveryCodes(userId: string, now: Date): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, generateRecoveryCode);
-    const rows: (typeof recoveryCodes.$inferInsert)[] = [];
-    for (const code of codes) {
-      rows.push({ userId, codeHash: await passwords.hash(normalizeRecoveryCode(code)), createdAt: now });
-    }
-    await db.transaction(async () => {
-      await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
-      await db.insert(recoveryCodes).values(rows);
-    });
+    await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+    await db
+      .insert(recoveryCodes)
+      .values(codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code), createdAt: now })));
     return codes;
   }
 
@@ -91,31 +85,31 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer, passwords: Pa
      * The first correct code turns TOTP on. Returns fresh recovery codes when the account
      * has none left, so no account has a factor without a way back.
      */
-    async confirmTotp(
-      userId: string,
-      code: string,
-      now: Date,
-    ): Promise<{ ok: true; recoveryCodes: string[] | null } | { ok: false; reason: 'wrong_code' | 'not_started' }> {
+    async confirmTotp(userId: string, code: string, now: Date): Promise<TotpConfirmation> {
       const row = await totpRow(userId);
       if (!row || row.confirmedAt) return { ok: false, reason: 'not_started' };
       const secret = secretOf(row);
-      const step = secret ? matchingStep(secret, code, now) : null;
+      if (!secret) return { ok: false, reason: 'unreadable' };
+      const step = matchingStep(secret, code, now);
       if (step === null) return { ok: false, reason: 'wrong_code' };
-      // The secret this code was made from, still unconfirmed: a newer QR code voids this one.
-      const [confirmed] = await db
-        .update(totpCredentials)
-        .set({ confirmedAt: now, lastUsedStep: step })
-        .where(
-          and(
-            eq(totpCredentials.userId, userId),
-            eq(totpCredentials.sealedSecret, row.sealedSecret),
-            isNull(totpCredentials.confirmedAt),
-          ),
-        )
-        .returning({ userId: totpCredentials.userId });
-      if (!confirmed) return { ok: false, reason: 'not_started' };
-      const codes = (await unusedRecoveryCodes(userId)) === 0 ? await replaceRecoveryCodes(userId, now) : null;
-      return { ok: true, recoveryCodes: codes };
+      // On and its recovery codes in one transaction: never a factor without a way back.
+      return db.transaction(async (): Promise<TotpConfirmation> => {
+        // The secret this code was made from, still unconfirmed: a newer QR code voids this one.
+        const [confirmed] = await db
+          .update(totpCredentials)
+          .set({ confirmedAt: now, lastUsedStep: step })
+          .where(
+            and(
+              eq(totpCredentials.userId, userId),
+              eq(totpCredentials.sealedSecret, row.sealedSecret),
+              isNull(totpCredentials.confirmedAt),
+            ),
+          )
+          .returning({ userId: totpCredentials.userId });
+        if (!confirmed) return { ok: false, reason: 'not_started' };
+        const codes = (await unusedRecoveryCodes(userId)) === 0 ? await replaceRecoveryCodes(userId, now) : null;
+        return { ok: true, recoveryCodes: codes };
+      });
     },
 
     /**
@@ -127,7 +121,8 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer, passwords: Pa
       const row = await totpRow(userId);
       if (!row?.confirmedAt) return 'not_enabled';
       const secret = secretOf(row);
-      const step = secret ? matchingStep(secret, code, now) : null;
+      if (!secret) return 'unreadable';
+      const step = matchingStep(secret, code, now);
       if (step === null) return 'wrong_code';
       const [accepted] = await db
         .update(totpCredentials)
@@ -156,32 +151,27 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer, passwords: Pa
 
     /** Ten new codes; the old ones stop working. Only for an account with a factor. */
     async regenerateRecoveryCodes(userId: string, now: Date): Promise<string[] | null> {
-      const row = await totpRow(userId);
-      if (!row?.confirmedAt) return null;
-      return replaceRecoveryCodes(userId, now);
+      return db.transaction(async () => {
+        const row = await totpRow(userId);
+        if (!row?.confirmedAt) return null;
+        return replaceRecoveryCodes(userId, now);
+      });
     },
 
-    /**
-     * Uses a code up: finds it among the user's unused ones (at most ten hashes to check),
-     * then marks it used in the statement that checks it is still unused, so two requests
-     * with one code succeed once. False for a wrong or used code.
-     */
+    /** Uses a code up, in the statement that checks it is unused; false for a wrong or used code. */
     async useRecoveryCode(userId: string, code: string, now: Date): Promise<boolean> {
-      const unused = await db
-        .select({ id: recoveryCodes.id, codeHash: recoveryCodes.codeHash })
-        .from(recoveryCodes)
-        .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)));
-      const typed = normalizeRecoveryCode(code);
-      for (const row of unused) {
-        if (!(await passwords.verify(row.codeHash, typed)).ok) continue;
-        const [used] = await db
-          .update(recoveryCodes)
-          .set({ usedAt: now })
-          .where(and(eq(recoveryCodes.id, row.id), isNull(recoveryCodes.usedAt)))
-          .returning({ id: recoveryCodes.id });
-        return used !== undefined;
-      }
-      return false;
+      const [used] = await db
+        .update(recoveryCodes)
+        .set({ usedAt: now })
+        .where(
+          and(
+            eq(recoveryCodes.userId, userId),
+            eq(recoveryCodes.codeHash, hashRecoveryCode(code)),
+            isNull(recoveryCodes.usedAt),
+          ),
+        )
+        .returning({ id: recoveryCodes.id });
+      return used !== undefined;
     },
 
     unusedRecoveryCodes,

@@ -4,6 +4,8 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import { enqueueMail } from '../../mail/outbox.ts';
+import type { MailData, MailKind } from '../../mail/templates.ts';
+import { RATE_LIMITS } from '../rate-limits.ts';
 
 /** `{ code }` from the authenticator app, or `{ recoveryCode }`. */
 export const secondFactorInput = z.union([
@@ -36,34 +38,50 @@ export async function checkSecondFactor(
   purpose: ProofPurpose,
   sessionId?: string,
 ): Promise<string | null> {
-  const method = 'code' in proof ? 'totp' : 'recovery_code';
-  const limit = method === 'totp' ? ctx.limits.totpPerAccount : ctx.limits.recoveryCodePerAccount;
-  await limit.consume(user.id);
   const now = ctx.now();
-  const result =
-    'code' in proof
-      ? await ctx.secondFactors.checkTotp(user.id, proof.code, now)
-      : (await ctx.secondFactors.useRecoveryCode(user.id, proof.recoveryCode, now))
-        ? 'ok'
-        : 'wrong_code';
   const event = { type: 'second_factor_used', userId: user.id, sessionId } as const;
-  if (result !== 'ok') {
-    await ctx.audit({ ...event, outcome: 'failure', detail: `${method} ${purpose}: ${result}` });
-    return WRONG[method];
-  }
-  // Consecutive failures are what the limit counts: the owner's right code starts it again.
-  await limit.reset(user.id);
-  await ctx.audit({ ...event, outcome: 'success', detail: `${method} ${purpose}` });
-  if (method === 'recovery_code') {
+  if ('recoveryCode' in proof) {
+    const key = `${user.id} ${ctx.ip}`;
+    await ctx.limits.recoveryCodePerAccountAndIp.consume(key);
+    if (!(await ctx.secondFactors.useRecoveryCode(user.id, proof.recoveryCode, now))) {
+      await ctx.audit({ ...event, outcome: 'failure', detail: `recovery_code ${purpose}` });
+      return WRONG.recovery_code;
+    }
+    await ctx.audit({ ...event, outcome: 'success', detail: `recovery_code ${purpose}` });
     const remaining = await ctx.secondFactors.unusedRecoveryCodes(user.id);
-    await enqueueMail(
-      ctx.db,
-      { kind: 'recovery_code_used', data: { remaining }, to: user.email, userId: user.id },
-      { now },
-    );
-    ctx.mail.wake();
+    await mailOwner(ctx, user, 'recovery_code_used', { remaining });
+    return null;
   }
-  return null;
+  const attempt = await ctx.limits.totpPerAccount.consume(user.id);
+  const result = await ctx.secondFactors.checkTotp(user.id, proof.code, now);
+  if (result === 'ok') {
+    // Consecutive failures are what the limit counts: the owner's right code starts it again.
+    await ctx.limits.totpPerAccount.reset(user.id);
+    await ctx.audit({ ...event, outcome: 'success', detail: `totp ${purpose}` });
+    return null;
+  }
+  if (result === 'unreadable') {
+    ctx.logger.error('A TOTP secret does not open with ENCRYPTION_KEY: was the key changed? (decision 013)', {
+      userId: user.id,
+    });
+  }
+  await ctx.audit({ ...event, outcome: 'failure', detail: `totp ${purpose}: ${result}` });
+  // The last wrong code before the wait: someone may be guessing, past the password.
+  if (attempt.consumedPoints === RATE_LIMITS.totpPerAccount.points) {
+    await mailOwner(ctx, user, 'second_factor_locked', {});
+  }
+  return WRONG.totp;
+}
+
+/** Tells the owner at their address: a change or an attempt they did not make is their cue to act. */
+export async function mailOwner<K extends MailKind>(
+  ctx: Context,
+  user: { id: string; email: string },
+  kind: K,
+  data: MailData[K],
+) {
+  await enqueueMail(ctx.db, { kind, data, to: user.email, userId: user.id }, { now: ctx.now() });
+  ctx.mail.wake();
 }
 
 /** checkSecondFactor, throwing `code` with the message when the proof is wrong. */

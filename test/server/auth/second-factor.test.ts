@@ -69,7 +69,7 @@ test('enabling gives ten distinct recovery codes once, mails the owner and audit
   const { server, settings, email, recoveryCodes, user } = await userWithTotp();
   expect(recoveryCodes).toHaveLength(10);
   expect(new Set(recoveryCodes).size).toBe(10);
-  for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-9]{5}-[a-z2-9]{5}$/);
+  for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){4}$/);
   const status = await settings.query('secondFactor.status');
   expect(status.body.result?.data).toEqual({ totp: true, recoveryCodesLeft: 10 });
   expect((await nextMailTo(server, email)).subject).toContain('Two-step verification is on');
@@ -116,9 +116,9 @@ test('a right password starts a second step, not a session: no token, only an Ht
   expect(done.body.result!.data.user.id).toBe(user.id);
   expect(browser.cookie(SECOND_FACTOR_COOKIE)).toBeUndefined();
   expect((await browser.query('user.me')).status).toBe(200);
-  expect(await events(server, 'login')).toContainEqual(
-    expect.objectContaining({ detail: 'with totp', outcome: 'success' }),
-  );
+  // The settings client's sign-in, then this one once complete: the first step is no `login`.
+  expect((await events(server, 'login')).map((event) => event.detail)).toEqual([null, 'with totp']);
+  expect(await events(server, 'second_factor_required')).toHaveLength(1);
 });
 
 test('a code is accepted one step either side of now, not two', async () => {
@@ -261,6 +261,8 @@ test('new recovery codes replace the old set', async () => {
   ).toBe(401);
   expect((await browser.mutate('auth.completeSignIn', { secondFactor: { recoveryCode: codes[0] } })).status).toBe(200);
   expect(await events(server, 'recovery_codes_generated')).toHaveLength(2);
+  const subjects = (await mailsTo(server, email)).map((mail) => mail.subject);
+  expect(subjects.filter((subject) => subject.includes('New recovery codes'))).toHaveLength(1);
   expect((await events(server, 'recovery_codes_generated')).every((e) => e.userId === user.id)).toBe(true);
 });
 
@@ -329,6 +331,13 @@ test('an admin sees who has a factor and can remove it: audited, mailed, sign-in
   const row = list.body.result!.data.users.find((u) => u.id === user.id);
   expect(row?.secondFactor).toBe(true);
   expect(list.body.result!.data.users.find((u) => u.id === admin.user.id)?.secondFactor).toBe(false);
+  // Only with the admin's recent proof, and never on their own account.
+  expect((await admin.client.mutate('admin.removeSecondFactor', { userId: admin.user.id })).status).toBe(400);
+  clock.advance(server.config.reauthWindow + 1);
+  await admin.client.mutate('auth.refresh');
+  const stale = await admin.client.mutate('admin.removeSecondFactor', { userId: user.id });
+  expect(stale.body.error?.data.authError).toBe('reauth_required');
+  expect((await admin.client.mutate('auth.reauthenticate', { password: PASSWORD })).status).toBe(200);
   const removed = await admin.client.mutate('admin.removeSecondFactor', { userId: user.id });
   expect(removed.body.result?.data).toEqual({ removed: true });
   expect((await mailsTo(server, email)).at(-1)?.text).toContain('An administrator turned off two-step verification');
@@ -369,12 +378,53 @@ test('a native client gets the step in the body and completes it there; a browse
   expect(refused.status).toBe(400);
 });
 
-test('recovery codes are stored as salted argon2id hashes, never as themselves', async () => {
+test('recovery codes are stored as SHA-256 only (124 random bits need no salt), never as themselves', async () => {
   const { server, user, recoveryCodes } = await userWithTotp();
   const { recoveryCodes: table } = server.db.tables;
   const rows = await server.db.select().from(table).where(eq(table.userId, user.id));
   expect(rows).toHaveLength(10);
-  for (const row of rows) expect(row.codeHash).toMatch(/^\$argon2id\$v=19\$m=\d+,p=1,t=\d+\$/);
-  const stored = rows.map((row) => row.codeHash).join('\n');
-  for (const code of recoveryCodes) expect(stored).not.toContain(code.replace('-', ''));
+  for (const row of rows) expect(row.codeHash).toMatch(/^[\w-]{43}$/);
+  const stored = JSON.stringify(rows);
+  for (const code of recoveryCodes) {
+    expect(stored).not.toContain(code);
+    expect(stored).not.toContain(code.replace(/-/g, ''));
+  }
+});
+
+test('five wrong codes in a row mail the owner once: someone past the password may be guessing', async () => {
+  const { server, browser, email } = await userWithTotp();
+  await signInFirstStep(browser, email);
+  for (let i = 0; i < RATE_LIMITS.totpPerAccount.points + 1; i++) {
+    await browser.mutate('auth.completeSignIn', { secondFactor: { code: '000000' } });
+  }
+  const warnings = (await mailsTo(server, email)).filter((mail) => mail.subject.includes('Wrong authenticator codes'));
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]!.text).toContain('Your recovery codes still work');
+});
+
+test('recovery-code attempts are limited per account and address: a stranger using them up leaves the owner theirs', async () => {
+  const { server, browser, email, recoveryCodes, clock } = await userWithTotp();
+  const stranger = createClient(server.url, server.config.appOrigin, clock);
+  await signInFirstStep(stranger, email);
+  const wrong = 'aaaaa-aaaaa-aaaaa-aaaaa-aaaaa';
+  for (let i = 0; i < RATE_LIMITS.recoveryCodePerAccountAndIp.points; i++) {
+    expect((await stranger.mutate('auth.completeSignIn', { secondFactor: { recoveryCode: wrong } })).status).toBe(401);
+  }
+  expect((await stranger.mutate('auth.completeSignIn', { secondFactor: { recoveryCode: wrong } })).status).toBe(429);
+  await signInFirstStep(browser, email);
+  const owner = await browser.mutate('auth.completeSignIn', { secondFactor: { recoveryCode: recoveryCodes[1] } });
+  expect(owner.status).toBe(200);
+});
+
+test('an unreadable secret (ENCRYPTION_KEY changed) is refused like a wrong code, logged and audited, never a 500', async () => {
+  const { server, browser, email, app, clock, user } = await userWithTotp();
+  const { totpCredentials } = server.db.tables;
+  const other = createSecretBox(Buffer.alloc(32, 5)).seal(new Uint8Array(20), `totp:${user.id}`);
+  await server.db.update(totpCredentials).set({ sealedSecret: other }).where(eq(totpCredentials.userId, user.id));
+  await signInFirstStep(browser, email);
+  const res = await browser.mutate('auth.completeSignIn', { secondFactor: { code: app.code(clock.now()) } });
+  expect(res.status).toBe(401);
+  expect(await events(server, 'second_factor_used')).toContainEqual(
+    expect.objectContaining({ outcome: 'failure', detail: 'totp sign_in: unreadable' }),
+  );
 });

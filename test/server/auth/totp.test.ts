@@ -1,7 +1,11 @@
 // The pure parts of two-step verification: RFC 6238's own test vectors, the window, the
 // recovery codes' alphabet and the sealing of secrets.
 import { expect, test } from 'vitest';
-import { generateRecoveryCode, normalizeRecoveryCode } from '../../../server/auth/second-factor/recovery-codes.ts';
+import {
+  generateRecoveryCode,
+  hashRecoveryCode,
+  normalizeRecoveryCode,
+} from '../../../server/auth/second-factor/recovery-codes.ts';
 import { createSecretBox } from '../../../server/auth/second-factor/secret-box.ts';
 import { matchingStep, stepAt, totpCode } from '../../../server/auth/second-factor/totp.ts';
 
@@ -26,14 +30,18 @@ test('a code matches its own step and one either side, nothing further, and only
   expect(matchingStep(RFC_SECRET, ' 12345', now)).toBeNull();
 });
 
-test('recovery codes: 10 symbols of an unambiguous alphabet (49.5 bits), typed any way', () => {
+test('recovery codes: 25 symbols of an unambiguous alphabet (123.9 bits), typed any way, hashed alike', () => {
   const codes = Array.from({ length: 2000 }, generateRecoveryCode);
   expect(new Set(codes).size).toBe(codes.length);
+  for (const code of codes) expect(code).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){4}$/);
   const symbols = new Set(codes.join('').replace(/-/g, ''));
   expect(symbols.size).toBe(31);
   for (const ambiguous of ['0', 'o', '1', 'l', 'i']) expect(symbols.has(ambiguous)).toBe(false);
   const code = codes[0]!;
-  expect(normalizeRecoveryCode(` ${code.toUpperCase().replace('-', ' ')} `)).toBe(code.replace('-', ''));
+  const typed = ` ${code.toUpperCase().replace(/-/g, ' ')} `;
+  expect(normalizeRecoveryCode(typed)).toBe(code.replace(/-/g, ''));
+  expect(hashRecoveryCode(typed)).toBe(hashRecoveryCode(code));
+  expect(hashRecoveryCode(code)).not.toBe(hashRecoveryCode(codes[1]!));
 });
 
 test('a sealed secret opens only under its key and context, and not once altered', () => {

@@ -22,6 +22,8 @@ const examples: { [K in MailKind]: MailData[K] } = {
   second_factor_enabled: {},
   second_factor_disabled: { byAdmin: true },
   recovery_code_used: { remaining: 3 },
+  recovery_codes_generated: {},
+  second_factor_locked: {},
 };
 const kinds = Object.keys(examples) as MailKind[];
 /** What a value must look like in HTML: the five characters that can break out, as entities. */

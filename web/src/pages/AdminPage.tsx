@@ -47,6 +47,7 @@ const EVENT_TYPES: Record<AuditEventType, string> = {
   user_enabled: 'User enabled',
   second_factor_enabled: 'Two-step verification on',
   second_factor_disabled: 'Two-step verification off',
+  second_factor_required: 'Second factor asked for',
   second_factor_used: 'Second factor used',
   recovery_codes_generated: 'Recovery codes created',
 };

@@ -38,9 +38,11 @@ function useRefreshStatus() {
 function TotpSetup({ onCodes }: { onCodes: (codes: string[]) => void }) {
   const ids = { input: useId(), error: useId(), key: useId() };
   const refreshStatus = useRefreshStatus();
-  const begin = useMutation(trpc.secondFactor.beginTotp.mutationOptions());
+  // The secret and the codes live in no cache once this component is gone.
+  const begin = useMutation(trpc.secondFactor.beginTotp.mutationOptions({ gcTime: 0 }));
   const enable = useMutation(
     trpc.secondFactor.enableTotp.mutationOptions({
+      gcTime: 0,
       onSuccess: async ({ recoveryCodes }) => {
         await refreshStatus();
         if (recoveryCodes) onCodes(recoveryCodes);
@@ -109,6 +111,7 @@ function TotpOn({ recoveryCodesLeft, onCodes }: { recoveryCodesLeft: number; onC
   const refreshStatus = useRefreshStatus();
   const regenerate = useMutation(
     trpc.secondFactor.regenerateRecoveryCodes.mutationOptions({
+      gcTime: 0,
       onSuccess: async ({ recoveryCodes }) => {
         await refreshStatus();
         onCodes(recoveryCodes);
@@ -116,6 +119,7 @@ function TotpOn({ recoveryCodesLeft, onCodes }: { recoveryCodesLeft: number; onC
     }),
   );
   const disable = useMutation(trpc.secondFactor.disableTotp.mutationOptions({ onSuccess: refreshStatus }));
+  const [confirmingOff, setConfirmingOff] = useState(false);
   return (
     <>
       <p role="status">
@@ -130,10 +134,23 @@ function TotpOn({ recoveryCodesLeft, onCodes }: { recoveryCodesLeft: number; onC
         <button type="button" onClick={() => regenerate.mutate()} disabled={regenerate.isPending}>
           Create new recovery codes
         </button>
-        <button type="button" className="danger" onClick={() => disable.mutate()} disabled={disable.isPending}>
+        <button type="button" className="danger" onClick={() => setConfirmingOff(true)} disabled={disable.isPending}>
           Turn off two-step verification
         </button>
       </div>
+      {confirmingOff && (
+        <div className="confirm" role="group" aria-label="Confirm turning off two-step verification">
+          <p>Turn it off? Signing in will need only your password, and your recovery codes stop working.</p>
+          <div className="actions">
+            <button type="button" onClick={() => setConfirmingOff(false)}>
+              Cancel
+            </button>
+            <button type="button" className="danger" onClick={() => disable.mutate()} disabled={disable.isPending}>
+              Turn off
+            </button>
+          </div>
+        </div>
+      )}
     </>
   );
 }

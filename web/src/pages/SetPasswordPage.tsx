@@ -24,7 +24,10 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
       onError: (error) => authErrorOf(error) === 'second_factor_required' && setAsksSecondFactor(true),
     }),
   );
+  // Once the code is asked for, an error about it goes next to it; any other, next to the password.
   const needsSecondFactor = authErrorOf(reset.error) === 'second_factor_required';
+  const codeError =
+    asksSecondFactor && !needsSecondFactor && /code/i.test(reset.error?.message ?? '') ? reset.error : null;
   const mutation = isSignUp ? complete : reset;
   const newLink = isSignUp ? '/register' : '/forgot-password';
 
@@ -61,12 +64,12 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
         <NewPasswordField
           label={isSignUp ? 'Password' : 'New password'}
           name="password"
-          error={asksSecondFactor ? null : mutation.error}
+          error={codeError || needsSecondFactor ? null : mutation.error}
         />
         {asksSecondFactor && (
           <>
             <p>This account uses two-step verification: confirm it is you.</p>
-            <SecondFactorField error={needsSecondFactor ? null : mutation.error} autoFocus />
+            <SecondFactorField error={codeError} autoFocus />
           </>
         )}
         <button type="submit" disabled={mutation.isPending}>
