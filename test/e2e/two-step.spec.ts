@@ -41,13 +41,11 @@ test('turn on the authenticator app, sign in with a code and with a recovery cod
   const key = (await page.locator('code').first().textContent())!;
   expect(key.replace(/\s/g, '')).toMatch(/^[A-Z2-7]{32}$/);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  await page.getByLabel('Then enter the code the app shows').fill('000000');
-  await page.getByRole('button', { name: 'Turn on' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'The code is not correct' })).toBeVisible();
   await page.getByLabel('Then enter the code the app shows').fill(codeOf(key));
   await page.getByRole('button', { name: 'Turn on' }).click();
 
   // The recovery codes, once.
+  await expect(page.getByTestId('recovery-codes').locator('code')).toHaveCount(10);
   const codes = (await page.getByTestId('recovery-codes').locator('code').allTextContents()).map((c) => c.trim());
   expect(codes).toHaveLength(10);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
