@@ -169,7 +169,6 @@ const schema = z
   .superRefine(
     (env, ctx) => {
       const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-      if (!env.ENCRYPTION_KEY) problem('ENCRYPTION_KEY', `is missing (it encrypts TOTP secrets). ${SETUP_HINT}`);
       if (env.ENCRYPTION_KEY && env.ENCRYPTION_KEY === env.JWT_SECRET) {
         problem(
           'ENCRYPTION_KEY',
@@ -318,8 +317,11 @@ const schema = z
         concurrency: env.HASH_CONCURRENCY,
         maxQueue: env.HASH_QUEUE_LIMIT,
       },
-      /** Encrypts what the database must keep readable (TOTP secrets): server/auth/second-factor/secret-box.ts. */
-      encryptionKey: Buffer.from(env.ENCRYPTION_KEY!, 'base64url'),
+      /**
+       * Encrypts what the database must keep readable (TOTP secrets): second-factor/secret-box.ts.
+       * Unset, the app runs without two-step verification (and says so at boot).
+       */
+      encryptionKey: env.ENCRYPTION_KEY ? Buffer.from(env.ENCRYPTION_KEY, 'base64url') : undefined,
       databaseUrl: env.DATABASE_URL,
       host: env.HOST,
       port: env.PORT,

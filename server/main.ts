@@ -34,6 +34,9 @@ const logger = createLogger(config.logLevel);
 const db = await orExit(() => openDatabase(config.databaseUrl));
 const applied = await orExit(() => migrateDatabase(db));
 if (applied > 0) logger.info(`Applied ${applied} database migration(s) (${db.engine})`);
+if (!config.encryptionKey) {
+  logger.warn('ENCRYPTION_KEY is not set: two-step verification cannot be turned on. Run `npm run setup` to add one.');
+}
 
 // `npm run build` writes the SPA to dist/public, beside the compiled server (dist/server);
 // running from source there is none, and Vite serves the SPA.

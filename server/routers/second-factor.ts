@@ -16,14 +16,23 @@ async function currentAccount(ctx: Context & { user: { id: string } }) {
 }
 
 export const secondFactorRouter = router({
-  /** Whether the authenticator app is on, and how many recovery codes are unused. */
-  status: protectedProcedure.query(async ({ ctx }) => ctx.secondFactors.statusOf(ctx.user.id)),
+  /** Whether the authenticator app is on, how many recovery codes are unused, and whether it can be turned on here. */
+  status: protectedProcedure.query(async ({ ctx }) => ({
+    ...(await ctx.secondFactors.statusOf(ctx.user.id)),
+    available: ctx.secondFactors.isAvailable,
+  })),
 
   /**
    * A new secret for an authenticator app: its QR code (SVG), `otpauth://` URI and the key
    * to type. Nothing changes at sign-in until enableTotp gets a first correct code.
    */
   beginTotp: recentAuthProcedure.mutation(async ({ ctx }) => {
+    if (!ctx.secondFactors.isAvailable) {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: 'Two-step verification is not available on this server: its ENCRYPTION_KEY is not set (npm run setup)',
+      });
+    }
     const account = await currentAccount(ctx);
     const secret = await ctx.secondFactors.beginTotp(account.id, ctx.now());
     if (!secret) {

@@ -23,7 +23,9 @@ export function freshKeyVars(alg: Algorithm = TEST_JWT_ALG): Record<string, stri
 /** Variables that boot a server with the same signing key as `config` (a restart). */
 export function sameKeyVars(config: Config): Record<string, string> {
   const { alg, secret, privateKey } = config.jwt;
-  const encryption = { ENCRYPTION_KEY: config.encryptionKey.toString('base64url') };
+  const encryption: Record<string, string> = config.encryptionKey
+    ? { ENCRYPTION_KEY: config.encryptionKey.toString('base64url') }
+    : {};
   return alg === 'HS256'
     ? { JWT_ALG: alg, JWT_SECRET: secret!, ...encryption }
     : {

@@ -32,9 +32,10 @@ describe('ENCRYPTION_KEY', () => {
     return [];
   };
 
-  test('is required, as strong as a signing secret, and never the signing secret itself', () => {
+  test('may be left out (no two-step verification then); set, it is as strong as a signing secret and never that secret', () => {
     expect(problems(randomSecret())).toEqual([]);
-    expect(problems(undefined)).toEqual([expect.stringMatching(/^ENCRYPTION_KEY is missing .*npm run setup/)]);
+    expect(problems(undefined)).toEqual([]);
+    expect(parseVariables({ JWT_SECRET: randomSecret() }).encryptionKey).toBeUndefined();
     expect(problems('changeme')).toEqual([expect.stringMatching(/^ENCRYPTION_KEY is a well-known example value/)]);
     expect(problems(Buffer.alloc(16, 3).toString('base64url'))[0]).toMatch(/ENCRYPTION_KEY decodes to 16 bytes/);
     const secret = randomSecret();

@@ -16,8 +16,7 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'boot-'));
 /** Checks the process refused to start: exit 1, nothing listening, `message` and the `fix` it names. */
 async function expectRefusal(cwd: string, env: Record<string, string>, message: RegExp, fix = 'npm run setup') {
   const port = await freePort();
-  // A good ENCRYPTION_KEY unless a test is about it: each test expects its own problem only.
-  const server = spawnScript('server/main.ts', cwd, { PORT: String(port), ENCRYPTION_KEY: randomSecret(), ...env });
+  const server = spawnScript('server/main.ts', cwd, { PORT: String(port), ...env });
   const url = await server.url; // null once the process has exited
   if (url) server.child.kill();
   expect(url, 'the server started').toBeNull();
@@ -86,6 +85,19 @@ test('starts in production while its SMTP server is down: mail waits in the outb
   } finally {
     server.child.kill('SIGTERM');
   }
+  expect(await server.exitCode).toBe(0);
+});
+
+test('starts without ENCRYPTION_KEY (an .env from before it), saying once that two-step verification is off', async () => {
+  const cwd = tempDir();
+  writeFileSync(join(cwd, '.env'), `JWT_SECRET=${randomSecret()}\nDATABASE_URL=app.db\n`);
+  const server = spawnScript('server/main.ts', cwd, { PORT: '0' });
+  const url = await server.url;
+  expect(url, server.output()).not.toBeNull();
+  expect(server.output().match(/ENCRYPTION_KEY is not set: two-step verification cannot be turned on/g)).toHaveLength(
+    1,
+  );
+  server.child.kill('SIGTERM');
   expect(await server.exitCode).toBe(0);
 });
 

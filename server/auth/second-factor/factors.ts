@@ -18,16 +18,18 @@ export type TotpConfirmation =
  * await factors.confirmTotp(userId, '123456', now)  // => { recoveryCodes: [...] } on first enrolment
  * await factors.checkTotp(userId, '654321', now)    // => 'ok' | 'wrong_code' | 'replayed' | 'not_enabled'
  */
-export function createSecondFactors(db: Db, encryptionKey: Buffer) {
-  const box = createSecretBox(encryptionKey);
+export function createSecondFactors(db: Db, encryptionKey: Buffer | undefined) {
+  // Without a key no secret can be sealed or opened: enrolment is refused (isAvailable).
+  const box = encryptionKey ? createSecretBox(encryptionKey) : null;
   const { totpCredentials, recoveryCodes } = db.tables;
   const context = (userId: string) => `totp:${userId}`;
 
   const totpRow = async (userId: string) =>
     (await db.select().from(totpCredentials).where(eq(totpCredentials.userId, userId)))[0];
 
-  /** The stored secret, or null when ENCRYPTION_KEY changed since it was sealed. */
-  const secretOf = (row: { userId: string; sealedSecret: string }) => box.open(row.sealedSecret, context(row.userId));
+  /** The stored secret, or null when ENCRYPTION_KEY changed (or went) since it was sealed. */
+  const secretOf = (row: { userId: string; sealedSecret: string }) =>
+    box ? box.open(row.sealedSecret, context(row.userId)) : null;
 
   async function unusedRecoveryCodes(userId: string) {
     const [row] = await db
@@ -48,6 +50,9 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer) {
   }
 
   return {
+    /** Whether authenticator apps can be enrolled here: ENCRYPTION_KEY is set. */
+    isAvailable: box !== null,
+
     /** What the account has: decides whether sign-in asks for a second factor. */
     async statusOf(userId: string) {
       const row = await totpRow(userId);
@@ -67,6 +72,7 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer) {
      * unconfirmed one: each new QR code voids the last). Null when TOTP is already on.
      */
     async beginTotp(userId: string, now: Date): Promise<Uint8Array | null> {
+      if (!box) throw new Error('Two-step verification needs ENCRYPTION_KEY (check isAvailable first)');
       const secret = generateTotpSecret();
       const sealedSecret = box.seal(secret, context(userId));
       const [row] = await db

@@ -71,7 +71,7 @@ test('enabling gives ten distinct recovery codes once, mails the owner and audit
   expect(new Set(recoveryCodes).size).toBe(10);
   for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){4}$/);
   const status = await settings.query('secondFactor.status');
-  expect(status.body.result?.data).toEqual({ totp: true, recoveryCodesLeft: 10 });
+  expect(status.body.result?.data).toEqual({ totp: true, recoveryCodesLeft: 10, available: true });
   expect((await nextMailTo(server, email)).subject).toContain('Two-step verification is on');
   expect(await events(server, 'second_factor_enabled')).toMatchObject([{ userId: user.id, detail: 'totp' }]);
   // Turning it on twice is refused: moving to another app means turning it off first.
@@ -86,7 +86,7 @@ test('the secret is sealed at rest: the row holds neither the key nor anything a
   expect(row!.sealedSecret).toMatch(/^v1\./);
   expect(row!.sealedSecret).not.toContain(key);
   expect(row!.sealedSecret.toLowerCase()).not.toContain(key.toLowerCase());
-  const right = createSecretBox(server.config.encryptionKey);
+  const right = createSecretBox(server.config.encryptionKey!);
   expect(right.open(row!.sealedSecret, `totp:${user.id}`)).not.toBeNull();
   expect(right.open(row!.sealedSecret, 'totp:someone-else')).toBeNull();
   expect(createSecretBox(Buffer.alloc(32, 7)).open(row!.sealedSecret, `totp:${user.id}`)).toBeNull();
@@ -272,6 +272,7 @@ test('turning it off makes sign-in one step again, drops the recovery codes, mai
   expect((await settings.query('secondFactor.status')).body.result?.data).toEqual({
     totp: false,
     recoveryCodesLeft: 0,
+    available: true,
   });
   expect((await signInFirstStep(browser, email)).body.result!.data.secondFactor).toBeNull();
   expect((await mailsTo(server, email)).at(-1)?.subject).toContain('Two-step verification is off');
@@ -427,4 +428,18 @@ test('an unreadable secret (ENCRYPTION_KEY changed) is refused like a wrong code
   expect(await events(server, 'second_factor_used')).toContainEqual(
     expect.objectContaining({ outcome: 'failure', detail: 'totp sign_in: unreadable' }),
   );
+});
+
+test('without ENCRYPTION_KEY the app runs, and turning two-step verification on is refused with the reason', async () => {
+  const clock = createClock();
+  const server = await start({ clock, vars: { ENCRYPTION_KEY: '' } });
+  const { client } = await createUser(server, { clock });
+  expect((await client.query('secondFactor.status')).body.result?.data).toEqual({
+    totp: false,
+    recoveryCodesLeft: 0,
+    available: false,
+  });
+  const begin = await client.mutate('secondFactor.beginTotp');
+  expect(begin.status).toBe(412);
+  expect(begin.body.error?.message).toMatch(/ENCRYPTION_KEY is not set/);
 });

@@ -22,8 +22,10 @@ export function SecurityPage() {
         {status.data &&
           (status.data.totp ? (
             <TotpOn recoveryCodesLeft={status.data.recoveryCodesLeft} onCodes={setRecoveryCodes} />
-          ) : (
+          ) : status.data.available ? (
             <TotpSetup onCodes={setRecoveryCodes} />
+          ) : (
+            <p>Not available on this server yet: its operator has to set ENCRYPTION_KEY (npm run setup does).</p>
           ))}
       </section>
     </>
