@@ -177,10 +177,20 @@ function migrateSqlite(sqlite: Database.Database, migrationsFolder: string): num
     if (!table) return 0;
     return (sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
   };
-  const before = countApplied();
+  let before = countApplied();
   sqlite.pragma('foreign_keys = OFF');
   try {
-    migrate(drizzleSync(sqlite), { migrationsFolder });
+    try {
+      migrate(drizzleSync(sqlite), { migrationsFolder });
+    } catch (error) {
+      // Two processes starting at once on a new file both read "nothing applied" before
+      // either takes the write lock; the second then fails on a table the first created.
+      // The first has committed by then (the lock waited for it): a second pass reads its
+      // migrations and finds nothing left to do.
+      if (countApplied() === before) throw error;
+      before = countApplied();
+      migrate(drizzleSync(sqlite), { migrationsFolder });
+    }
     const violations = sqlite.pragma('foreign_key_check') as { table: string; parent: string }[];
     if (violations.length > 0) {
       const tables = [...new Set(violations.map((v) => `${v.table} → ${v.parent}`))].join(', ');
