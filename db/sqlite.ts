@@ -40,13 +40,13 @@ export function openSqlite(path: string): Db {
     closeSync(openSync(path, 'a', 0o600));
   }
   const sqlite = new Database(path);
-  // WAL lets readers run while a refresh rotation writes; NORMAL is durable in WAL
-  // mode except for the last transactions before a power loss (never corruption).
-  if (isFile) sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
   // Wait for a competing writer (a script, a second process) instead of failing with SQLITE_BUSY.
   sqlite.pragma('busy_timeout = 5000');
+  // WAL lets readers run while a refresh rotation writes; NORMAL is durable in WAL
+  // mode except for the last transactions before a power loss (never corruption).
+  if (isFile) useWal(sqlite);
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
 
   // The query builder makes a few dozen distinct statements; compiling each once matters
   // on the refresh path. The bound only stops a query built from unbounded input growing it.
@@ -150,6 +150,24 @@ export function openSqlite(path: string): Db {
   }) as unknown as Db;
   connections.set(db, sqlite);
   return db;
+}
+
+/**
+ * Switches the file to WAL (it stays so). Switching needs the file to itself for a moment,
+ * and SQLite answers SQLITE_BUSY at once, without waiting, when another process is writing
+ * (two instances starting together on a new file): so it tries again, for up to 5 s.
+ */
+function useWal(sqlite: Database.Database) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // boot only: a blocking 20 ms pause
+    }
+  }
 }
 
 const connections = new WeakMap<Db, Database.Database>();
