@@ -13,6 +13,7 @@ const DIALECT_TESTS = [
   'test/server/auth/email-tokens.test.ts',
   'test/server/auth/password-reset.test.ts',
   'test/server/auth/second-factor.test.ts',
+  'test/server/auth/passkeys.test.ts',
   'test/server/routers/note.test.ts',
   'test/server/mail/worker.test.ts',
 ];

@@ -2,7 +2,7 @@
 // by the same queries (db/client.ts), so what each column means is said there, once.
 // Change both files together, then `npm run db:generate` (it writes both migrations);
 // test/db/schema-drift.test.ts fails if they disagree.
-import { index, integer, pgTable, text, timestamp as pgTimestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, text, timestamp as pgTimestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { createId } from './ids.ts';
 import { AUDIT_EVENT_TYPES, EMAIL_TOKEN_PURPOSES, REVOCATION_REASONS } from './schema.ts';
@@ -198,4 +198,33 @@ export const signInChallenges = pgTable(
     expiresAt: timestamp('expires_at').notNull(),
   },
   (t) => [index('sign_in_challenges_user_id_idx').on(t.userId)],
+);
+
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull().unique(),
+    publicKey: text('public_key').notNull(),
+    counter: bigint('counter', { mode: 'number' }).notNull().default(0),
+    transports: text('transports').notNull().default(''),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at'),
+  },
+  (t) => [index('passkeys_user_id_idx').on(t.userId)],
+);
+
+export const webauthnChallenges = pgTable(
+  'webauthn_challenges',
+  {
+    challengeHash: text('challenge_hash').primaryKey(),
+    purpose: text('purpose', { enum: ['registration', 'authentication'] }).notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [index('webauthn_challenges_expires_at_idx').on(t.expiresAt)],
 );

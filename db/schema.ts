@@ -332,3 +332,46 @@ export const signInChallenges = sqliteTable(
   },
   (t) => [index('sign_in_challenges_user_id_idx').on(t.userId)],
 );
+
+/**
+ * A passkey (WebAuthn credential) of a user: a second factor, and a sign-in without the
+ * password. Only its public key is stored: a database copy cannot sign with it.
+ */
+export const passkeys = sqliteTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey().$defaultFn(createId),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The authenticator's credential ID, base64url: how an assertion names its passkey. */
+    credentialId: text('credential_id').notNull().unique(),
+    /** COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    /** The signature counter last seen: an assertion must raise it (0 forever: the authenticator keeps none). */
+    counter: integer('counter').notNull().default(0),
+    /** How the browser may reach the authenticator (`internal,hybrid`), a hint for the next ceremony. */
+    transports: text('transports').notNull().default(''),
+    /** The owner's label ("Phone", "YubiKey"): the list shows it. */
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at'),
+  },
+  (t) => [index('passkeys_user_id_idx').on(t.userId)],
+);
+
+/**
+ * A WebAuthn challenge the server issued and not yet seen back: single use, short-lived,
+ * stored as SHA-256 so any instance can check the answer. `userId`: the account a
+ * registration is for (null for a sign-in, where the passkey names its account).
+ */
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    challengeHash: text('challenge_hash').primaryKey(),
+    purpose: text('purpose', { enum: ['registration', 'authentication'] }).notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [index('webauthn_challenges_expires_at_idx').on(t.expiresAt)],
+);

@@ -11,11 +11,13 @@ import { createPasswordHasher } from './auth/passwords.ts';
 import { createRateLimits } from './auth/rate-limits.ts';
 import { createRevocations } from './auth/revocations.ts';
 import { createSecondFactors } from './auth/second-factor/factors.ts';
+import { createPasskeys } from './auth/second-factor/passkeys.ts';
 import { createSignInChallenges } from './auth/second-factor/sign-in-challenge.ts';
 import { createSessionStore } from './auth/sessions.ts';
 import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
 import { createMailer } from './mail/mailer.ts';
+import { APP_NAME } from './mail/templates.ts';
 import { getClientIp } from './http/client-ip.ts';
 import { readTransport, type Transport } from './auth/transport.ts';
 import type { Logger } from './logger.ts';
@@ -53,6 +55,7 @@ export async function createServices(deps: ServerDeps) {
     emailTokens: createEmailTokens(deps.db, deps.config.emailTokenTtl),
     secondFactors: createSecondFactors(deps.db, deps.config.encryptionKey),
     signInChallenges: createSignInChallenges(deps.db),
+    passkeys: createPasskeys(deps.db, { origin: deps.config.appOrigin, rpName: APP_NAME }),
     /** Sends what procedures queue; main.ts starts and stops its worker. */
     mail: createMailer({ ...deps, auditLog }),
   };

@@ -54,6 +54,7 @@ const prune = async () => {
     await services.limits.prune(now);
     const links = await services.emailTokens.prune(now);
     await services.signInChallenges.prune(now);
+    await services.passkeys.prune(now);
     const events = await services.auditLog.prune(now, config.auditRetentionDays);
     logger.debug(`Pruned ${ended} ended session(s), ${links} expired link(s) and ${events} audit event(s)`);
   } catch (error) {

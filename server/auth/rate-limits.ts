@@ -51,6 +51,11 @@ export const RATE_LIMITS = {
    * owner's way in.
    */
   recoveryCodePerAccountAndIp: { points: 10, duration: 60 * 60 },
+  /**
+   * Passkey ceremonies started from one address (each stores a challenge). A signature
+   * cannot be guessed, so this bounds load and stored rows, not guesses.
+   */
+  passkeyPerIp: { points: 60, duration: 15 * 60 },
 } as const;
 
 /**
@@ -182,6 +187,7 @@ export function createRateLimits({ maxKeys, db, shared = false }: { maxKeys: num
     exchangePerSession: make('exchangePerSession'),
     totpPerAccount: make('totpPerAccount'),
     recoveryCodePerAccountAndIp: make('recoveryCodePerAccountAndIp'),
+    passkeyPerIp: make('passkeyPerIp'),
 
     /** Counters held in memory, for tests and the load script (only the PER_INSTANCE ones when shared). */
     size: () => limiters.reduce((sum, limiter) => sum + limiter.dump().storage.length, 0),

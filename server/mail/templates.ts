@@ -32,6 +32,9 @@ export interface MailData {
   recovery_codes_generated: Record<string, never>;
   /** Five wrong authenticator codes in a row: codes wait 15 minutes. */
   second_factor_locked: Record<string, never>;
+  /** A passkey was registered to the account; `name` is the owner's label for it. */
+  passkey_added: { name: string };
+  passkey_removed: { name: string };
 }
 export type MailKind = keyof MailData;
 
@@ -167,6 +170,19 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
       byAdmin
         ? `An administrator turned off two-step verification for your ${APP_NAME} account, as you asked or because you lost your authenticator.`
         : `Two-step verification was turned off for your ${APP_NAME} account: signing in needs only the password now.`,
+      'If this was not you, reset your password now and contact us.',
+    ]),
+
+  passkey_added: ({ name }) =>
+    compose('A passkey was added', [
+      `The passkey "${name}" was added to your ${APP_NAME} account: it signs in without the password, and ` +
+        'signing in with the password now asks for a second step.',
+      'If this was not you, someone else can sign in as you: contact an administrator now.',
+    ]),
+
+  passkey_removed: ({ name }) =>
+    compose('A passkey was removed', [
+      `The passkey "${name}" was removed from your ${APP_NAME} account and no longer signs in.`,
       'If this was not you, reset your password now and contact us.',
     ]),
 

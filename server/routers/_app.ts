@@ -5,6 +5,7 @@ import { adminRouter } from './admin.ts';
 import { authRouter } from './auth.ts';
 import { devRouter } from './dev.ts';
 import { noteRouter } from './note.ts';
+import { passkeyRouter } from './passkeys.ts';
 import { reportsRouter } from './reports.ts';
 import { secondFactorRouter } from './second-factor.ts';
 import { sessionRouter } from './session.ts';
@@ -22,6 +23,8 @@ export const appRouter = router({
   session: sessionRouter,
   /** Authenticator app and recovery codes. Delete it with its files (see second-factor.ts). */
   secondFactor: secondFactorRouter,
+  /** Passkeys: a second factor and a sign-in without the password. Delete it with its files (see passkeys.ts). */
+  passkey: passkeyRouter,
   /** Example resource: owned rows behind permissions. Delete it with its files (see note.ts). */
   note: noteRouter,
   admin: adminRouter,

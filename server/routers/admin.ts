@@ -57,13 +57,14 @@ async function withUserEmails(ctx: Context, page: AuditPage) {
 
 /** Adds whether each user has a second factor, in one query. */
 async function withSecondFactors<T extends { id: string }>(ctx: Context, users: T[]) {
-  const { totpCredentials } = ctx.db.tables;
+  const { totpCredentials, passkeys } = ctx.db.tables;
   const ids = users.map((user) => user.id);
   const rows = ids.length
     ? await ctx.db
         .select({ userId: totpCredentials.userId })
         .from(totpCredentials)
         .where(and(inArray(totpCredentials.userId, ids), isNotNull(totpCredentials.confirmedAt)))
+        .union(ctx.db.select({ userId: passkeys.userId }).from(passkeys).where(inArray(passkeys.userId, ids)))
     : [];
   const withFactor = new Set(rows.map((row) => row.userId));
   return users.map((user) => ({ ...user, secondFactor: withFactor.has(user.id) }));
@@ -233,14 +234,15 @@ export const adminRouter = router({
       }
       const user = await ctx.accounts.getUser(input.userId);
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such user' });
-      const removed = await ctx.secondFactors.disableTotp(user.id);
+      const removed = await ctx.secondFactors.removeAll(user.id);
       await ctx.signInChallenges.revokeForUser(user.id);
-      if (!removed) return { removed: false };
+      if (!removed.totp && removed.passkeys === 0) return { removed: false };
+      const what = [removed.totp && 'totp', removed.passkeys && `${removed.passkeys} passkey(s)`].filter(Boolean);
       await ctx.audit({
         type: 'second_factor_disabled',
         outcome: 'success',
         userId: user.id,
-        detail: `totp by admin ${ctx.user.id}`,
+        detail: `${what.join(' and ')} by admin ${ctx.user.id}`,
       });
       await mailOwner(ctx, user, 'second_factor_disabled', { byAdmin: true });
       return { removed: true };

@@ -14,7 +14,8 @@ import {
 import { CONFLICTING_COOKIES, presentedAccessToken } from '../auth/authenticate.ts';
 import type { PublicUser } from '../auth/accounts.ts';
 import { REFRESH_COOKIE, SECOND_FACTOR_COOKIE, secondFactorCookie } from '../auth/cookies.ts';
-import { requireSecondFactor, secondFactorInput } from '../auth/second-factor/prove.ts';
+import { authenticationResponseInput } from '../auth/second-factor/passkeys.ts';
+import { PASSKEY_REFUSED, requireSecondFactor, secondFactorInput } from '../auth/second-factor/prove.ts';
 import { CHALLENGE_TTL_SECONDS } from '../auth/second-factor/sign-in-challenge.ts';
 import type { Context } from '../context.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
@@ -95,8 +96,44 @@ export const authRouter = router({
     }),
 
   /**
+   * Options for the browser's `startAuthentication`, for any passkey ceremony: a sign-in
+   * without the password, the second step of one, a step-up, a password reset. Single use,
+   * valid 5 minutes.
+   */
+  passkeyOptions: publicProcedure.mutation(async ({ ctx }) => {
+    await ctx.limits.passkeyPerIp.consume(ctx.ip);
+    return ctx.passkeys.authenticationOptions(ctx.now());
+  }),
+
+  /**
+   * Signs in with a passkey alone: it is a factor the user has, unlocked by one they are
+   * (user verification), so it needs no password and no second step.
+   */
+  signInWithPasskey: publicProcedure
+    .input(z.object({ passkey: authenticationResponseInput }))
+    .mutation(async ({ ctx, input }) => {
+      const result = await ctx.passkeys.authenticate(input.passkey, ctx.now());
+      const user = result.ok ? await ctx.accounts.getUser(result.userId) : undefined;
+      if (!result.ok || !user) {
+        const reason = result.ok ? 'account gone' : result.reason;
+        await ctx.audit({ type: 'login', outcome: 'failure', detail: `passkey: ${reason}` });
+        throw new TRPCError({
+          code: 'UNAUTHORIZED',
+          message: PASSKEY_REFUSED[result.ok ? 'unknown_passkey' : result.reason],
+        });
+      }
+      const { sessionId, tokens } = await startSession(ctx, user).catch((error: unknown) => {
+        // An administrator disabled the account: no passkey signs it in.
+        if (!(error instanceof CredentialsChangedError)) throw error;
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account is disabled' });
+      });
+      await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId, detail: 'with passkey' });
+      return { user, tokens };
+    }),
+
+  /**
    * The second step of a sign-in that answered `secondFactor`: a code from the authenticator
-   * app or a recovery code, with the step's cookie (a native client sends `challenge`).
+   * app, a recovery code or a passkey, with the step's cookie (a native client sends `challenge`).
    */
   completeSignIn: publicProcedure
     .input(z.object({ secondFactor: secondFactorInput, challenge: challengeTokenInput.optional() }))
@@ -117,7 +154,8 @@ export const authRouter = router({
         throw toTRPCError(new AuthError('second_factor_expired'));
       if (ctx.transport === 'cookie') ctx.setCookie(secondFactorCookie('', 0));
       const { sessionId, tokens } = await startSessionUnlessPasswordChanged(ctx, user, challenge.passwordHash);
-      const method = 'code' in input.secondFactor ? 'totp' : 'recovery_code';
+      const method =
+        'code' in input.secondFactor ? 'totp' : 'passkey' in input.secondFactor ? 'passkey' : 'recovery_code';
       await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId, detail: `with ${method}` });
       return { user, tokens };
     }),
@@ -257,8 +295,14 @@ async function startSecondFactorStep(ctx: Context, user: PublicUser, passwordHas
   if (ctx.transport === 'cookie') ctx.setCookie(secondFactorCookie(token, CHALLENGE_TTL_SECONDS));
   // Not a `login` yet: that is audited when the second step completes.
   await ctx.audit({ type: 'second_factor_required', outcome: 'success', userId: user.id });
+  const status = await ctx.secondFactors.statusOf(user.id);
+  const methods: ('totp' | 'passkey' | 'recovery_code')[] = [
+    ...(status.totp ? (['totp'] as const) : []),
+    ...(status.passkeys > 0 ? (['passkey'] as const) : []),
+    'recovery_code',
+  ];
   return {
-    methods: ['totp', 'recovery_code'] as const,
+    methods,
     expiresAt: expiresAt.toISOString(),
     ...(ctx.transport === 'bearer' && { challenge: token }),
   };

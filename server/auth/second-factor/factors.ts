@@ -1,5 +1,6 @@
 // The second factors an account has, and the rules for accepting them: an authenticator
-// app (TOTP) and recovery codes. Framework-free; prove.ts adds limits, audit and mail.
+// app (TOTP), passkeys (checked in passkeys.ts) and recovery codes, which exist while the
+// account has another factor. Framework-free; prove.ts adds limits, audit and mail.
 import { and, count, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { RECOVERY_CODE_COUNT, generateRecoveryCode, hashRecoveryCode } from './recovery-codes.ts';
@@ -21,7 +22,7 @@ export type TotpConfirmation =
 export function createSecondFactors(db: Db, encryptionKey: Buffer | undefined) {
   // Without a key no secret can be sealed or opened: enrolment is refused (isAvailable).
   const box = encryptionKey ? createSecretBox(encryptionKey) : null;
-  const { totpCredentials, recoveryCodes } = db.tables;
+  const { totpCredentials, recoveryCodes, passkeys } = db.tables;
   const context = (userId: string) => `totp:${userId}`;
 
   const totpRow = async (userId: string) =>
@@ -49,23 +50,46 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer | undefined) {
     return codes;
   }
 
+  async function hasTotp(userId: string) {
+    const [row] = await db
+      .select({ userId: totpCredentials.userId })
+      .from(totpCredentials)
+      .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)));
+    return row !== undefined;
+  }
+
+  async function hasSecondFactor(userId: string): Promise<boolean> {
+    if (await hasTotp(userId)) return true;
+    const [row] = await db.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, userId)).limit(1);
+    return row !== undefined;
+  }
+
+  /** Fresh recovery codes when the user has none unused (a first factor): no factor without a way back. */
+  async function ensureRecoveryCodes(userId: string, now: Date): Promise<string[] | null> {
+    return (await unusedRecoveryCodes(userId)) === 0 ? replaceRecoveryCodes(userId, now) : null;
+  }
+
+  /** The recovery codes go with the last factor: they would be a factor of their own. */
+  async function dropRecoveryCodesUnlessFactorLeft(userId: string) {
+    if (!(await hasSecondFactor(userId))) await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  }
+
   return {
     /** Whether authenticator apps can be enrolled here: ENCRYPTION_KEY is set. */
     isAvailable: box !== null,
 
     /** What the account has: decides whether sign-in asks for a second factor. */
     async statusOf(userId: string) {
-      const row = await totpRow(userId);
-      return { totp: Boolean(row?.confirmedAt), recoveryCodesLeft: await unusedRecoveryCodes(userId) };
+      const [passkeyCount] = await db.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId));
+      return {
+        totp: await hasTotp(userId),
+        passkeys: passkeyCount?.n ?? 0,
+        recoveryCodesLeft: await unusedRecoveryCodes(userId),
+      };
     },
 
-    async hasSecondFactor(userId: string): Promise<boolean> {
-      const [row] = await db
-        .select({ userId: totpCredentials.userId })
-        .from(totpCredentials)
-        .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)));
-      return row !== undefined;
-    },
+    hasSecondFactor,
+    ensureRecoveryCodes,
 
     /**
      * A new secret for an authenticator app, stored unconfirmed (it replaces an earlier
@@ -113,8 +137,7 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer | undefined) {
           )
           .returning({ userId: totpCredentials.userId });
         if (!confirmed) return { ok: false, reason: 'not_started' };
-        const codes = (await unusedRecoveryCodes(userId)) === 0 ? await replaceRecoveryCodes(userId, now) : null;
-        return { ok: true, recoveryCodes: codes };
+        return { ok: true, recoveryCodes: await ensureRecoveryCodes(userId, now) };
       });
     },
 
@@ -150,16 +173,38 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer | undefined) {
           .delete(totpCredentials)
           .where(eq(totpCredentials.userId, userId))
           .returning({ confirmedAt: totpCredentials.confirmedAt });
-        await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+        await dropRecoveryCodesUnlessFactorLeft(userId);
         return removed.some((row) => row.confirmedAt !== null);
+      });
+    },
+
+    /** Removes one of the user's passkeys; its name, or null when the user has none such. */
+    async removePasskey(userId: string, id: string): Promise<string | null> {
+      return db.transaction(async () => {
+        const [removed] = await db
+          .delete(passkeys)
+          .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+          .returning({ name: passkeys.name });
+        if (removed) await dropRecoveryCodesUnlessFactorLeft(userId);
+        return removed?.name ?? null;
+      });
+    },
+
+    /** Every factor and recovery code of the user (an administrator's removal); what was there. */
+    async removeAll(userId: string): Promise<{ totp: boolean; passkeys: number }> {
+      return db.transaction(async () => {
+        const totp = await hasTotp(userId);
+        await db.delete(totpCredentials).where(eq(totpCredentials.userId, userId));
+        const removed = await db.delete(passkeys).where(eq(passkeys.userId, userId)).returning({ id: passkeys.id });
+        await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+        return { totp, passkeys: removed.length };
       });
     },
 
     /** Ten new codes; the old ones stop working. Only for an account with a factor. */
     async regenerateRecoveryCodes(userId: string, now: Date): Promise<string[] | null> {
       return db.transaction(async () => {
-        const row = await totpRow(userId);
-        if (!row?.confirmedAt) return null;
+        if (!(await hasSecondFactor(userId))) return null;
         return replaceRecoveryCodes(userId, now);
       });
     },

@@ -6,8 +6,9 @@ import type { Context } from '../../context.ts';
 import { enqueueMail } from '../../mail/outbox.ts';
 import type { MailData, MailKind } from '../../mail/templates.ts';
 import { RATE_LIMITS } from '../rate-limits.ts';
+import { type PasskeyFailure, authenticationResponseInput } from './passkeys.ts';
 
-/** `{ code }` from the authenticator app, or `{ recoveryCode }`. */
+/** `{ code }` from the authenticator app, `{ recoveryCode }`, or `{ passkey }` (what startAuthentication returned). */
 export const secondFactorInput = z.union([
   z.strictObject({
     code: z
@@ -16,6 +17,7 @@ export const secondFactorInput = z.union([
       .regex(/^\d{6}$/, 'An authenticator code is 6 digits'),
   }),
   z.strictObject({ recoveryCode: z.string().trim().min(10, 'A recovery code has 10 letters and digits').max(32) }),
+  z.strictObject({ passkey: authenticationResponseInput }),
 ]);
 export type SecondFactorProof = z.infer<typeof secondFactorInput>;
 
@@ -24,6 +26,13 @@ export type ProofPurpose = 'sign_in' | 'reauthenticate' | 'password_reset';
 const WRONG = {
   totp: 'The code is not correct, or was already used: wait for the next one',
   recovery_code: 'The recovery code is not correct, or was already used',
+};
+
+/** What a passkey refused means to its user. */
+export const PASSKEY_REFUSED: Record<PasskeyFailure, string> = {
+  expired_challenge: 'The passkey request expired or was already answered: try again',
+  unknown_passkey: 'This passkey is not registered to this account: choose another, or use another way',
+  not_verified: 'The passkey could not be verified: try again, or use another way',
 };
 
 /**
@@ -40,6 +49,16 @@ export async function checkSecondFactor(
 ): Promise<string | null> {
   const now = ctx.now();
   const event = { type: 'second_factor_used', userId: user.id, sessionId } as const;
+  if ('passkey' in proof) {
+    // No attempt limit: a signature cannot be guessed, and each try needs a challenge (passkeyPerIp).
+    const result = await ctx.passkeys.authenticate(proof.passkey, now, user.id);
+    await ctx.audit({
+      ...event,
+      outcome: result.ok ? 'success' : 'failure',
+      detail: result.ok ? `passkey ${purpose}` : `passkey ${purpose}: ${result.reason}`,
+    });
+    return result.ok ? null : PASSKEY_REFUSED[result.reason];
+  }
   if ('recoveryCode' in proof) {
     const key = `${user.id} ${ctx.ip}`;
     await ctx.limits.recoveryCodePerAccountAndIp.consume(key);

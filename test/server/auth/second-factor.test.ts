@@ -71,7 +71,7 @@ test('enabling gives ten distinct recovery codes once, mails the owner and audit
   expect(new Set(recoveryCodes).size).toBe(10);
   for (const code of recoveryCodes) expect(code).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){4}$/);
   const status = await settings.query('secondFactor.status');
-  expect(status.body.result?.data).toEqual({ totp: true, recoveryCodesLeft: 10, available: true });
+  expect(status.body.result?.data).toEqual({ totp: true, passkeys: 0, recoveryCodesLeft: 10, available: true });
   expect((await nextMailTo(server, email)).subject).toContain('Two-step verification is on');
   expect(await events(server, 'second_factor_enabled')).toMatchObject([{ userId: user.id, detail: 'totp' }]);
   // Turning it on twice is refused: moving to another app means turning it off first.
@@ -271,6 +271,7 @@ test('turning it off makes sign-in one step again, drops the recovery codes, mai
   expect((await settings.mutate('secondFactor.disableTotp')).status).toBe(200);
   expect((await settings.query('secondFactor.status')).body.result?.data).toEqual({
     totp: false,
+    passkeys: 0,
     recoveryCodesLeft: 0,
     available: true,
   });
@@ -436,6 +437,7 @@ test('without ENCRYPTION_KEY the app runs, and turning two-step verification on 
   const { client } = await createUser(server, { clock });
   expect((await client.query('secondFactor.status')).body.result?.data).toEqual({
     totp: false,
+    passkeys: 0,
     recoveryCodesLeft: 0,
     available: false,
   });

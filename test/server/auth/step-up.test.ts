@@ -9,6 +9,7 @@ import { appRouter } from '../../../server/routers/_app.ts';
 import type { Access } from '../../../server/trpc.ts';
 import { type CallResult, type TestClient, createClient } from '../../helpers/client.ts';
 import { mailsTo } from '../../helpers/mail.ts';
+import { registerPasskey } from '../../helpers/passkey.ts';
 import { authenticatorFor } from '../../helpers/second-factor.ts';
 import { createClock, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
@@ -35,6 +36,14 @@ const ACTIONS: Record<string, (client: TestClient) => Promise<CallResult>> = {
     return client.mutate('secondFactor.enableTotp', { code: app.code(new Date()) });
   },
   'secondFactor.disableTotp': (client) => client.mutate('secondFactor.disableTotp'),
+  'passkey.registrationOptions': (client) => client.mutate('passkey.registrationOptions'),
+  'passkey.register': (client) => registerPasskey(client),
+  'passkey.remove': async (client) => {
+    const registered = await registerPasskey(client);
+    return registered.status === 200
+      ? client.mutate('passkey.remove', { id: registered.body.result!.data.id })
+      : registered;
+  },
   'secondFactor.regenerateRecoveryCodes': async (client) => {
     const enable = await ACTIONS['secondFactor.enableTotp']!(client);
     return enable.status === 200 ? client.mutate('secondFactor.regenerateRecoveryCodes') : enable;

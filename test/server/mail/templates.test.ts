@@ -24,6 +24,8 @@ const examples: { [K in MailKind]: MailData[K] } = {
   recovery_code_used: { remaining: 3 },
   recovery_codes_generated: {},
   second_factor_locked: {},
+  passkey_added: { name: 'Phone' },
+  passkey_removed: { name: 'Phone' },
 };
 const kinds = Object.keys(examples) as MailKind[];
 /** What a value must look like in HTML: the five characters that can break out, as entities. */
