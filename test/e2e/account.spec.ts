@@ -100,10 +100,10 @@ test('forgot password: the mailed link sets a new one, signs in, and signs out t
   // The old password is gone; the new one signs in.
   await laptop.getByLabel('Email').fill(email);
   await laptop.getByLabel('Password').fill(PASSWORD);
-  await laptop.getByRole('button', { name: 'Sign in' }).click();
+  await laptop.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(laptop.getByRole('alert')).toHaveText('Invalid e-mail or password');
   await laptop.getByLabel('Password').fill(NEW_PASSWORD);
-  await laptop.getByRole('button', { name: 'Sign in' }).click();
+  await laptop.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(laptop.getByTestId('me-email')).toHaveText(email);
   await laptopContext.close();
 });
@@ -161,7 +161,7 @@ test('delete account: only after typing DELETE and confirming the password; then
 
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid e-mail or password');
 });
 

@@ -61,7 +61,7 @@ test('an admin finds a user, disables them (signed out at once), enables them ag
   await expect(user.getByText('Your session ended, please sign in again.')).toBeVisible();
   await user.getByLabel('Email').fill(email);
   await user.getByLabel('Password').fill(PASSWORD);
-  await user.getByRole('button', { name: 'Sign in' }).click();
+  await user.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(user.getByRole('alert')).toHaveText('Invalid e-mail or password');
 
   // Enabled again (after confirming), they get a reset mail whose link signs them in.

@@ -27,7 +27,7 @@ export async function signIn(page: Page, email: string) {
   await page.goto('/sign-in');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('me-email')).toHaveText(email);
 }
 
@@ -73,10 +73,11 @@ const EXPECTED_NETWORK_ERROR = /^Failed to load resource: the server responded w
  */
 export const test = base.extend<{ watch: (page: Page) => Page }>({
   // One client address per test (the e2e server trusts one proxy): see serverEnv.TRUST_PROXY.
+  // Random within the first 64 bits: the limits count an IPv6 client per /64.
   extraHTTPHeaders: async ({ extraHTTPHeaders }, use) => {
     await use({
       ...extraHTTPHeaders,
-      'x-forwarded-for': `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:1`,
+      'x-forwarded-for': `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`,
     });
   },
   watch: [

@@ -11,7 +11,8 @@ import { refreshLink } from './auth/refresh-link.ts';
 import { endSession, refreshSession } from './auth/session.ts';
 import { queryClient } from './query-client.ts';
 
-const trpcClient = createTRPCClient<AppRouter>({
+/** The plain client, for calls outside React Query (a passkey ceremony's two steps). */
+export const trpcClient = createTRPCClient<AppRouter>({
   links: [
     reauthLink({ confirm: requestReauth }),
     refreshLink({

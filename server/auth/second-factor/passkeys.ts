@@ -3,6 +3,7 @@
 // prove.ts and the routers add limits, audit and mail. Decision 014 says why each rule.
 import { createHash } from 'node:crypto';
 import {
+  type AuthenticationExtensionsClientOutputs,
   type AuthenticationResponseJSON,
   type AuthenticatorTransport,
   type RegistrationResponseJSON,
@@ -27,6 +28,14 @@ const base64url = (max: number) =>
     .max(max)
     .regex(/^[\w-]*$/, 'Expected base64url');
 
+/** Extension outputs: none is asked for, so none is read; only its shape is checked. */
+const clientExtensionResults = z
+  .custom<AuthenticationExtensionsClientOutputs>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'Expected an object',
+  )
+  .default({});
+
 /** What @simplewebauthn/browser's startAuthentication returns; sizes bounded, unknown fields dropped. */
 export const authenticationResponseInput = z.object({
   id: base64url(1400).min(1),
@@ -39,7 +48,7 @@ export const authenticationResponseInput = z.object({
     userHandle: base64url(512).optional(),
   }),
   authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.object({}).default({}),
+  clientExtensionResults,
 });
 
 /** What startRegistration returns. */
@@ -53,7 +62,7 @@ export const registrationResponseInput = z.object({
     transports: z.array(z.string().max(32)).max(8).optional(),
   }),
   authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.object({}).default({}),
+  clientExtensionResults,
 });
 
 export const passkeyNameInput = z.string().trim().min(1, 'Give the passkey a name').max(64);

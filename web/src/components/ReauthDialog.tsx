@@ -1,5 +1,5 @@
-// "Confirm your password": opened by reauthLink when a recent-auth procedure needs a fresh
-// password proof. Rendered once, in App. A native modal <dialog> keeps focus inside it,
+// "Confirm your password" (or "Confirm it is you", with a second factor): opened by
+// reauthLink when a recent-auth procedure needs a fresh proof. Rendered once, in App. A native modal <dialog> keeps focus inside it,
 // closes on Escape and hides the page from screen readers while open.
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
@@ -36,8 +36,11 @@ function PasswordDialog() {
   const ids = { title: useId(), input: useId(), error: useId() };
   const dialog = useRef<HTMLDialogElement>(null);
   const reauthenticate = useMutation(trpc.auth.reauthenticate.mutationOptions({ onSuccess: () => settleReauth(true) }));
-  // An account with an authenticator app may confirm with a code instead of the password.
-  const hasTotp = useQuery(trpc.secondFactor.status.queryOptions()).data?.totp ?? false;
+  // An account with a second factor may confirm with it instead of the password.
+  const status = useQuery(trpc.secondFactor.status.queryOptions()).data;
+  const hasTotp = status?.totp ?? false;
+  const hasPasskey = (status?.passkeys ?? 0) > 0;
+  const hasFactor = hasTotp || hasPasskey;
   const [withCode, setWithCode] = useState(false);
 
   useEffect(() => {
@@ -60,10 +63,18 @@ function PasswordDialog() {
   return (
     <dialog ref={dialog} aria-labelledby={ids.title} onCancel={() => settleReauth(false)} className="reauth">
       <form onSubmit={submit}>
-        <h2 id={ids.title}>{hasTotp ? 'Confirm it is you' : 'Confirm your password'}</h2>
-        <p>This action needs your password again{hasTotp && ', or a code from your authenticator app'}.</p>
+        <h2 id={ids.title}>{hasFactor ? 'Confirm it is you' : 'Confirm your password'}</h2>
+        <p>
+          This action needs your password again
+          {hasTotp ? ', or a code from your authenticator app' : hasPasskey ? ', or your passkey' : ''}.
+        </p>
         {withCode ? (
-          <SecondFactorField error={reauthenticate.error} autoFocus />
+          <SecondFactorField
+            error={reauthenticate.error}
+            autoFocus
+            totp={hasTotp}
+            onPasskey={hasPasskey ? (passkey) => reauthenticate.mutate({ secondFactor: { passkey } }) : undefined}
+          />
         ) : (
           <>
             <label htmlFor={ids.input}>Password</label>
@@ -80,7 +91,7 @@ function PasswordDialog() {
             <ErrorMessage error={reauthenticate.error} id={ids.error} />
           </>
         )}
-        {hasTotp && (
+        {hasFactor && (
           <button
             type="button"
             className="link"
@@ -89,7 +100,11 @@ function PasswordDialog() {
               setWithCode(!withCode);
             }}
           >
-            {withCode ? 'Use my password instead' : 'Use my authenticator app instead'}
+            {withCode
+              ? 'Use my password instead'
+              : hasTotp
+                ? 'Use my authenticator app instead'
+                : 'Use my passkey instead'}
           </button>
         )}
         <div className="actions">

@@ -1,22 +1,62 @@
 // The second-factor input every step that asks for one shares (sign-in, password reset,
-// confirming it is you): a code from the authenticator app, or a recovery code instead.
+// confirming it is you): a code from the authenticator app, a passkey, or a recovery code.
 import { useId, useState } from 'react';
+import { passkeyAssertion, supportsPasskeys } from '../auth/passkeys.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
 
-export type SecondFactorProof = { code: string } | { recoveryCode: string };
+export type PasskeyAssertion = Awaited<ReturnType<typeof passkeyAssertion>>;
+export type SecondFactorProof = { code: string } | { recoveryCode: string } | { passkey: PasskeyAssertion };
 
-/** The proof a form holding a SecondFactorField carries. */
+/** The proof a form holding a SecondFactorField carries (a passkey goes through `onPasskey` instead). */
 export function readSecondFactor(form: HTMLFormElement): SecondFactorProof {
   const data = new FormData(form);
   const code = data.get('code');
   return code !== null ? { code: String(code).replace(/\s/g, '') } : { recoveryCode: String(data.get('recoveryCode')) };
 }
 
-export function SecondFactorField({ error, autoFocus = false }: { error: unknown; autoFocus?: boolean }) {
+/**
+ * `totp`: the account has an authenticator app (else a recovery code is the typed fallback).
+ * `onPasskey`: offers "Use a passkey", and receives the authenticator's answer.
+ */
+export function SecondFactorField({
+  error,
+  autoFocus = false,
+  totp = true,
+  onPasskey,
+}: {
+  error: unknown;
+  autoFocus?: boolean;
+  totp?: boolean;
+  onPasskey?: (passkey: PasskeyAssertion) => void;
+}) {
   const ids = { input: useId(), error: useId() };
-  const [useRecoveryCode, setUseRecoveryCode] = useState(false);
+  const [useRecoveryCode, setUseRecoveryCode] = useState(!totp);
+  const [passkeyError, setPasskeyError] = useState<unknown>(null);
+  const [asking, setAsking] = useState(false);
+
+  async function askPasskey() {
+    setPasskeyError(null);
+    setAsking(true);
+    try {
+      onPasskey!(await passkeyAssertion());
+    } catch (failure) {
+      setPasskeyError(failure);
+    } finally {
+      setAsking(false);
+    }
+  }
+
   return (
     <>
+      {onPasskey && supportsPasskeys && (
+        <>
+          <button type="button" onClick={() => void askPasskey()} disabled={asking}>
+            Use a passkey
+          </button>
+          {passkeyError !== null && <ErrorMessage error={passkeyError} />}
+          <p className="separator">or</p>
+        </>
+      )}
       {useRecoveryCode ? (
         <>
           <label htmlFor={ids.input}>Recovery code</label>
@@ -30,7 +70,7 @@ export function SecondFactorField({ error, autoFocus = false }: { error: unknown
             placeholder="xxxxx-xxxxx"
             maxLength={32}
             required
-            autoFocus
+            autoFocus={autoFocus || totp}
             aria-invalid={!!error}
             aria-describedby={ids.error}
           />
@@ -54,9 +94,11 @@ export function SecondFactorField({ error, autoFocus = false }: { error: unknown
         </>
       )}
       <ErrorMessage error={error} id={ids.error} />
-      <button type="button" className="link" onClick={() => setUseRecoveryCode(!useRecoveryCode)}>
-        {useRecoveryCode ? 'Use a code from the app instead' : 'Lost your phone? Use a recovery code'}
-      </button>
+      {totp && (
+        <button type="button" className="link" onClick={() => setUseRecoveryCode(!useRecoveryCode)}>
+          {useRecoveryCode ? 'Use a code from the app instead' : 'Lost your phone? Use a recovery code'}
+        </button>
+      )}
     </>
   );
 }

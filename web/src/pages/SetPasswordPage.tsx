@@ -1,13 +1,13 @@
 // Where the sign-up and password-reset links land: choose a password, and be signed in.
 // The token was taken out of the address bar at startup (auth/link-token.ts).
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { takeLinkToken } from '../auth/link-token.ts';
 import { authErrorOf } from '../auth/refresh-link.ts';
 import { type Me, useSignedIn } from '../auth/use-me.ts';
 import { NewPasswordField } from '../components/NewPasswordField.tsx';
-import { SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
+import { type SecondFactorProof, SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
 import { trpc } from '../trpc.ts';
 
 export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
@@ -27,9 +27,17 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
   // Once the code is asked for, an error about it goes next to it; any other, next to the password.
   const needsSecondFactor = authErrorOf(reset.error) === 'second_factor_required';
   const codeError =
-    asksSecondFactor && !needsSecondFactor && /code/i.test(reset.error?.message ?? '') ? reset.error : null;
+    asksSecondFactor && !needsSecondFactor && /code|passkey/i.test(reset.error?.message ?? '') ? reset.error : null;
   const mutation = isSignUp ? complete : reset;
   const newLink = isSignUp ? '/register' : '/forgot-password';
+
+  const form = useRef<HTMLFormElement>(null);
+  /** With a passkey, the form's password goes with the authenticator's answer. */
+  function resetWith(secondFactor: SecondFactorProof) {
+    const password = form.current?.elements.namedItem('password') as HTMLInputElement | null;
+    if (!password?.reportValidity()) return;
+    reset.mutate({ token: token!, newPassword: password.value, secondFactor });
+  }
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -60,7 +68,7 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
           ? 'Last step: choose the password for your new account.'
           : 'Saving it signs you out everywhere else and signs you in here.'}
       </p>
-      <form onSubmit={submit}>
+      <form onSubmit={submit} ref={form}>
         <NewPasswordField
           label={isSignUp ? 'Password' : 'New password'}
           name="password"
@@ -69,7 +77,7 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
         {asksSecondFactor && (
           <>
             <p>This account uses two-step verification: confirm it is you.</p>
-            <SecondFactorField error={codeError} autoFocus />
+            <SecondFactorField error={codeError} autoFocus onPasskey={(passkey) => resetWith({ passkey })} />
           </>
         )}
         <button type="submit" disabled={mutation.isPending}>

@@ -1,13 +1,15 @@
-// Sign in with e-mail and password. Accounts come from the sign-up link (RequestLinkPage).
+// Sign in with e-mail and password, or with a passkey alone. Accounts come from the sign-up
+// link (RequestLinkPage); passkeys are added on the Security page.
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId } from 'react';
 import { Link } from 'wouter';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { authErrorOf } from '../auth/refresh-link.ts';
+import { passkeyAssertion, supportsPasskeys } from '../auth/passkeys.ts';
 import { useSignedIn } from '../auth/use-me.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
-import { trpc } from '../trpc.ts';
+import { trpc, trpcClient } from '../trpc.ts';
 
 export function SignInPage() {
   const notice = (useHistoryState() as { notice?: string } | null)?.notice;
@@ -22,13 +24,21 @@ export function SignInPage() {
     }),
   );
 
+  const withPasskey = useMutation({
+    mutationFn: async () => trpcClient.auth.signInWithPasskey.mutate({ passkey: await passkeyAssertion() }),
+    onSuccess: ({ user }) => signedIn(user),
+  });
+
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    withPasskey.reset();
     const form = new FormData(event.currentTarget);
     login.mutate({ email: String(form.get('email')), password: String(form.get('password')) });
   }
 
-  if (login.data?.secondFactor) return <SecondFactorStep onRestart={() => login.reset()} />;
+  if (login.data?.secondFactor) {
+    return <SecondFactorStep methods={login.data.secondFactor.methods} onRestart={() => login.reset()} />;
+  }
   return (
     <main className="narrow">
       <h1>Sign in</h1>
@@ -56,6 +66,22 @@ export function SignInPage() {
           Sign in
         </button>
       </form>
+      {supportsPasskeys && (
+        <>
+          <p className="separator">or</p>
+          <button
+            type="button"
+            onClick={() => {
+              login.reset();
+              withPasskey.mutate();
+            }}
+            disabled={withPasskey.isPending}
+          >
+            Sign in with a passkey
+          </button>
+          {withPasskey.isError && <ErrorMessage error={withPasskey.error} />}
+        </>
+      )}
       <p>
         <Link href="/forgot-password">Forgot your password?</Link>
       </p>
@@ -66,8 +92,11 @@ export function SignInPage() {
   );
 }
 
-/** After the right password of an account with a second factor: the code, then a session. */
-function SecondFactorStep({ onRestart }: { onRestart: () => void }) {
+type Method = 'totp' | 'passkey' | 'recovery_code';
+
+/** After the right password of an account with a second factor: the code or passkey, then a session. */
+function SecondFactorStep({ methods, onRestart }: { methods: Method[]; onRestart: () => void }) {
+  const totp = methods.includes('totp');
   const signedIn = useSignedIn();
   const complete = useMutation(trpc.auth.completeSignIn.mutationOptions({ onSuccess: ({ user }) => signedIn(user) }));
   const expired = authErrorOf(complete.error) === 'second_factor_expired';
@@ -80,9 +109,19 @@ function SecondFactorStep({ onRestart }: { onRestart: () => void }) {
   return (
     <main className="narrow">
       <h1>Two-step verification</h1>
-      <p>Your password was right. Now enter the code your authenticator app shows for this account.</p>
+      <p>
+        Your password was right. Now{' '}
+        {totp ? 'enter the code your authenticator app shows for this account' : 'confirm with your passkey'}.
+      </p>
       <form onSubmit={submit}>
-        <SecondFactorField error={complete.error} autoFocus />
+        <SecondFactorField
+          error={complete.error}
+          autoFocus
+          totp={totp}
+          onPasskey={
+            methods.includes('passkey') ? (passkey) => complete.mutate({ secondFactor: { passkey } }) : undefined
+          }
+        />
         <button type="submit" disabled={complete.isPending}>
           Verify and sign in
         </button>
