@@ -79,6 +79,8 @@ export type Db = QueryBuilder & {
   ping(): Promise<void>;
   /** Applies pending migrations (from the engine's folder, see migrate.ts); returns how many. */
   migrate(migrationsFolder?: string): Promise<number>;
+  /** How many migrations the database records as applied (readiness checks). */
+  appliedMigrations(): Promise<number>;
   close(): Promise<void>;
 };
 

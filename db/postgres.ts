@@ -131,6 +131,12 @@ export function postgresDb(parts: {
       await (client.query as (text: string) => Promise<unknown>)('SELECT 1');
     },
     migrate: parts.migrate,
+    appliedMigrations: async () => {
+      const { rows } = await (client.query as (text: string) => Promise<{ rows: { n: string | number }[] }>)(
+        "SELECT CASE WHEN to_regclass('drizzle.__drizzle_migrations') IS NULL THEN 0 ELSE (SELECT count(*) FROM drizzle.__drizzle_migrations) END AS n",
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
     // Idempotent, as better-sqlite3's close() is: a restarted test server closes twice.
     close: () => (closing ??= parts.close()),
   }) as unknown as Db;

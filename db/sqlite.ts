@@ -144,6 +144,7 @@ export function openSqlite(path: string): Db {
       prepare('SELECT 1').get();
     },
     migrate: async (folder = SQLITE_MIGRATIONS) => migrateSqlite(sqlite, folder),
+    appliedMigrations: async () => countAppliedIn(sqlite),
     close: async () => {
       sqlite.close();
     },
@@ -187,14 +188,16 @@ export function sqliteConnection(db: Db): Database.Database {
  * off around the whole run (outside the transaction, where the pragma works) and the
  * result is checked before they are switched back on.
  */
+function countAppliedIn(sqlite: Database.Database): number {
+  const table = sqlite
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  if (!table) return 0;
+  return (sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
+}
+
 function migrateSqlite(sqlite: Database.Database, migrationsFolder: string): number {
-  const countApplied = () => {
-    const table = sqlite
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-      .get();
-    if (!table) return 0;
-    return (sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n;
-  };
+  const countApplied = () => countAppliedIn(sqlite);
   let before = countApplied();
   sqlite.pragma('foreign_keys = OFF');
   try {

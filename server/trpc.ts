@@ -4,7 +4,7 @@
 import { TRPCError, initTRPC } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import { requireUser } from './auth/authenticate.ts';
-import { AuthError, toTRPCError } from './auth/errors.ts';
+import { AuthError, SecondFactorRequiredError, toTRPCError } from './auth/errors.ts';
 import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
 import { type Access as PermissionAccess, type Capability, type Permission, accessOf } from './auth/permissions.ts';
@@ -30,6 +30,8 @@ const t = initTRPC
           ...shape.data,
           authError: error.cause instanceof AuthError ? error.cause.code : null,
           zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
+          // Which factors to offer (a password reset of an account with some): only its link's holder sees it.
+          ...(error.cause instanceof SecondFactorRequiredError && { secondFactorMethods: error.cause.methods }),
         },
       };
     },

@@ -9,8 +9,13 @@ import { enqueueMail } from '../mail/outbox.ts';
 import { insertVerifiedUser, type PublicUser } from './accounts.ts';
 import type { AuditEvent } from './audit-log.ts';
 import type { EmailTokenPurpose } from './email-tokens.ts';
-import { AuthError, toTRPCError } from './errors.ts';
-import { type SecondFactorProof, checkSecondFactor, requireSecondFactor } from './second-factor/prove.ts';
+import { SecondFactorRequiredError, toTRPCError } from './errors.ts';
+import {
+  type SecondFactorProof,
+  checkSecondFactor,
+  requireSecondFactor,
+  secondFactorMethods,
+} from './second-factor/prove.ts';
 import { CredentialsChangedError } from './sessions.ts';
 import { type NativeTokens, auditEndedSessions, clearSessionCookies, startSession } from './sign-in.ts';
 
@@ -308,7 +313,7 @@ export async function confirmEmailChange(ctx: Context, token: string) {
 async function requireSecondFactorOfLinkOwner(ctx: Context, token: string, proof: SecondFactorProof | undefined) {
   const userId = await ctx.emailTokens.ownerOf(token, 'password_reset', ctx.now());
   if (!userId || !(await ctx.secondFactors.hasSecondFactor(userId))) return;
-  if (!proof) throw toTRPCError(new AuthError('second_factor_required'));
+  if (!proof) throw toTRPCError(new SecondFactorRequiredError(await secondFactorMethods(ctx, userId)));
   const user = await ctx.accounts.getUser(userId);
   if (user) await requireSecondFactor(ctx, user, proof, 'password_reset', 'BAD_REQUEST');
 }

@@ -40,7 +40,7 @@ export const AUTH_ERRORS = {
   second_factor_required: {
     status: 'UNAUTHORIZED',
     bearerError: null,
-    message: 'Enter a code from your authenticator app, or a recovery code',
+    message: 'Confirm it is you with a second factor: a code from your authenticator app, a passkey, or a recovery code',
   },
   /** The sign-in's second-factor step is missing, used or past its few minutes: start again. */
   second_factor_expired: {
@@ -63,6 +63,13 @@ export class AuthError extends Error {
   ) {
     super(message);
     this.name = 'AuthError';
+  }
+}
+
+/** `second_factor_required`, naming what the account can answer with (`error.data.secondFactorMethods`). */
+export class SecondFactorRequiredError extends AuthError {
+  constructor(readonly methods: readonly string[]) {
+    super('second_factor_required');
   }
 }
 

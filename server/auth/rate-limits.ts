@@ -52,10 +52,11 @@ export const RATE_LIMITS = {
    */
   recoveryCodePerAccountAndIp: { points: 10, duration: 60 * 60 },
   /**
-   * Passkey ceremonies started from one address (each stores a challenge). A signature
-   * cannot be guessed, so this bounds load and stored rows, not guesses.
+   * Passkey calls from one address: 60 ceremonies, whose options (a stored challenge) and
+   * answer (an audited attempt) count one each. A signature cannot be guessed, so this
+   * bounds load and stored rows, not guesses.
    */
-  passkeyPerIp: { points: 60, duration: 15 * 60 },
+  passkeyPerIp: { points: 120, duration: 15 * 60 },
 } as const;
 
 /**

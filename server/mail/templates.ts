@@ -34,7 +34,8 @@ export interface MailData {
   second_factor_locked: Record<string, never>;
   /** A passkey was registered to the account; `name` is the owner's label for it. */
   passkey_added: { name: string };
-  passkey_removed: { name: string };
+  /** `lastFactor`: it was the account's last second factor, so its recovery codes went too. */
+  passkey_removed: { name: string; lastFactor: boolean };
 }
 export type MailKind = keyof MailData;
 
@@ -168,7 +169,7 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
   second_factor_disabled: ({ byAdmin }) =>
     compose('Two-step verification is off', [
       byAdmin
-        ? `An administrator turned off two-step verification for your ${APP_NAME} account, as you asked or because you lost your authenticator.`
+        ? `An administrator removed the second factors of your ${APP_NAME} account (authenticator app, passkeys and recovery codes), as you asked or because you lost them.`
         : `Two-step verification was turned off for your ${APP_NAME} account: signing in needs only the password now.`,
       'If this was not you, reset your password now and contact us.',
     ]),
@@ -180,9 +181,12 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
       'If this was not you, someone else can sign in as you: contact an administrator now.',
     ]),
 
-  passkey_removed: ({ name }) =>
+  passkey_removed: ({ name, lastFactor }) =>
     compose('A passkey was removed', [
       `The passkey "${name}" was removed from your ${APP_NAME} account and no longer signs in.`,
+      ...(lastFactor
+        ? ['It was your last second factor: signing in needs only the password now, and your recovery codes no longer work.']
+        : []),
       'If this was not you, reset your password now and contact us.',
     ]),
 

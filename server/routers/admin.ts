@@ -220,9 +220,9 @@ export const adminRouter = router({
     }),
 
   /**
-   * Turns off a user's authenticator app and recovery codes, for someone who lost both
-   * (after checking who they are, outside the app). Needs the admin's recent proof; audited,
-   * and mailed to the user.
+   * Removes every second factor of a user (authenticator app, passkeys, recovery codes), for
+   * someone who lost them (after checking who they are, outside the app). Needs the admin's
+   * recent proof; audited, and mailed to the user.
    */
   removeSecondFactor: permissionProcedure('user:update:any')
     .input(z.object({ userId: userIdInput }))

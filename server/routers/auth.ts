@@ -15,7 +15,12 @@ import { CONFLICTING_COOKIES, presentedAccessToken } from '../auth/authenticate.
 import type { PublicUser } from '../auth/accounts.ts';
 import { REFRESH_COOKIE, SECOND_FACTOR_COOKIE, secondFactorCookie } from '../auth/cookies.ts';
 import { authenticationResponseInput } from '../auth/second-factor/passkeys.ts';
-import { PASSKEY_REFUSED, requireSecondFactor, secondFactorInput } from '../auth/second-factor/prove.ts';
+import {
+  PASSKEY_REFUSED,
+  requireSecondFactor,
+  secondFactorInput,
+  secondFactorMethods,
+} from '../auth/second-factor/prove.ts';
 import { CHALLENGE_TTL_SECONDS } from '../auth/second-factor/sign-in-challenge.ts';
 import type { Context } from '../context.ts';
 import { AuthError, toTRPCError } from '../auth/errors.ts';
@@ -112,19 +117,19 @@ export const authRouter = router({
   signInWithPasskey: publicProcedure
     .input(z.object({ passkey: authenticationResponseInput }))
     .mutation(async ({ ctx, input }) => {
+      // Each answer costs a point too: a failure is audited, and audit rows are not free.
+      await ctx.limits.passkeyPerIp.consume(ctx.ip);
       const result = await ctx.passkeys.authenticate(input.passkey, ctx.now());
       const user = result.ok ? await ctx.accounts.getUser(result.userId) : undefined;
       if (!result.ok || !user) {
-        const reason = result.ok ? 'account gone' : result.reason;
-        await ctx.audit({ type: 'login', outcome: 'failure', detail: `passkey: ${reason}` });
-        throw new TRPCError({
-          code: 'UNAUTHORIZED',
-          message: PASSKEY_REFUSED[result.ok ? 'unknown_passkey' : result.reason],
-        });
+        const reason = result.ok ? 'unknown_passkey' : result.reason;
+        await ctx.audit({ type: 'login', outcome: 'failure', userId: result.userId, detail: `passkey: ${reason}` });
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: PASSKEY_REFUSED[reason] });
       }
-      const { sessionId, tokens } = await startSession(ctx, user).catch((error: unknown) => {
+      const { sessionId, tokens } = await startSession(ctx, user).catch(async (error: unknown) => {
         // An administrator disabled the account: no passkey signs it in.
         if (!(error instanceof CredentialsChangedError)) throw error;
+        await ctx.audit({ type: 'login', outcome: 'failure', userId: user.id, detail: 'passkey: account disabled' });
         throw new TRPCError({ code: 'UNAUTHORIZED', message: 'This account is disabled' });
       });
       await ctx.audit({ type: 'login', outcome: 'success', userId: user.id, sessionId, detail: 'with passkey' });
@@ -295,14 +300,8 @@ async function startSecondFactorStep(ctx: Context, user: PublicUser, passwordHas
   if (ctx.transport === 'cookie') ctx.setCookie(secondFactorCookie(token, CHALLENGE_TTL_SECONDS));
   // Not a `login` yet: that is audited when the second step completes.
   await ctx.audit({ type: 'second_factor_required', outcome: 'success', userId: user.id });
-  const status = await ctx.secondFactors.statusOf(user.id);
-  const methods: ('totp' | 'passkey' | 'recovery_code')[] = [
-    ...(status.totp ? (['totp'] as const) : []),
-    ...(status.passkeys > 0 ? (['passkey'] as const) : []),
-    'recovery_code',
-  ];
   return {
-    methods,
+    methods: await secondFactorMethods(ctx, user.id),
     expiresAt: expiresAt.toISOString(),
     ...(ctx.transport === 'bearer' && { challenge: token }),
   };

@@ -17,6 +17,8 @@ async function currentAccount(ctx: Context & { user: { id: string } }) {
   return account;
 }
 
+const TOO_MANY = `An account has at most ${MAX_PASSKEYS} passkeys: remove one first`;
+
 const noSuchPasskey = () => new TRPCError({ code: 'NOT_FOUND', message: 'No such passkey on this account' });
 
 export const passkeyRouter = router({
@@ -45,28 +47,25 @@ export const passkeyRouter = router({
     .mutation(async ({ ctx, input }) => {
       const account = await currentAccount(ctx);
       const now = ctx.now();
+      const event = { type: 'second_factor_enabled', userId: account.id, sessionId: ctx.user.sessionId } as const;
+      const refuse = async (reason: string, message: string) => {
+        await ctx.audit({ ...event, outcome: 'failure', detail: `passkey: ${reason}` });
+        return new TRPCError({ code: 'BAD_REQUEST', message });
+      };
+      const verified = await ctx.passkeys.verifyRegistration(account.id, input.response, now);
+      if (!verified.ok) throw await refuse(verified.reason, PASSKEY_REFUSED[verified.reason]);
       // The passkey and its recovery codes in one transaction: never a factor without a way back.
-      const result = await ctx.db.transaction(async () => {
-        const registered = await ctx.passkeys.register(account.id, input.response, input.name, now);
-        if (!registered.ok) return registered;
-        return { ...registered, recoveryCodes: await ctx.secondFactors.ensureRecoveryCodes(account.id, now) };
+      const stored = await ctx.db.transaction(async () => {
+        const result = await ctx.passkeys.store(account.id, verified.credential, input.name, now);
+        if (typeof result === 'string') return result;
+        return { ...result, recoveryCodes: await ctx.secondFactors.ensureRecoveryCodes(account.id, now) };
       });
-      if (!result.ok) {
-        const message =
-          result.reason === 'too_many'
-            ? `An account has at most ${MAX_PASSKEYS} passkeys: remove one first`
-            : result.reason === 'already_registered'
-              ? 'This passkey is already registered'
-              : result.reason === 'unknown_passkey'
-                ? PASSKEY_REFUSED.not_verified
-                : PASSKEY_REFUSED[result.reason];
-        throw new TRPCError({ code: 'BAD_REQUEST', message });
-      }
-      const event = { userId: account.id, sessionId: ctx.user.sessionId, outcome: 'success' } as const;
-      await ctx.audit({ ...event, type: 'second_factor_enabled', detail: `passkey ${result.id}` });
-      if (result.recoveryCodes) await ctx.audit({ ...event, type: 'recovery_codes_generated' });
+      if (stored === 'too_many') throw await refuse(stored, TOO_MANY);
+      if (stored === 'already_registered') throw await refuse(stored, 'This passkey is already registered');
+      await ctx.audit({ ...event, outcome: 'success', detail: `passkey ${stored.id}` });
+      if (stored.recoveryCodes) await ctx.audit({ ...event, type: 'recovery_codes_generated', outcome: 'success' });
       await mailOwner(ctx, account, 'passkey_added', { name: input.name });
-      return { id: result.id, recoveryCodes: result.recoveryCodes };
+      return { id: stored.id, recoveryCodes: stored.recoveryCodes };
     }),
 
   /** Only the label changes: no proof needed. */
@@ -80,8 +79,8 @@ export const passkeyRouter = router({
   /** Removes a passkey; with the last factor, the recovery codes go too. */
   remove: recentAuthProcedure.input(z.object({ id: passkeyIdInput })).mutation(async ({ ctx, input }) => {
     const account = await currentAccount(ctx);
-    const name = await ctx.secondFactors.removePasskey(account.id, input.id);
-    if (name === null) throw noSuchPasskey();
+    const removed = await ctx.secondFactors.removePasskey(account.id, input.id);
+    if (!removed) throw noSuchPasskey();
     // A sign-in halfway through may have counted on it: it starts again.
     await ctx.signInChallenges.revokeForUser(account.id);
     await ctx.audit({
@@ -91,7 +90,7 @@ export const passkeyRouter = router({
       sessionId: ctx.user.sessionId,
       detail: `passkey ${input.id}`,
     });
-    await mailOwner(ctx, account, 'passkey_removed', { name });
+    await mailOwner(ctx, account, 'passkey_removed', removed);
     return { ok: true as const };
   }),
 });

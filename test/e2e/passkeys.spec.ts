@@ -68,7 +68,7 @@ test('add a passkey, sign in with it alone and as the second step, confirm with 
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
-  await expect(page.getByText('confirm with your passkey')).toBeVisible();
+  await expect(page.getByText(/confirm with your passkey/)).toBeVisible();
   await noOverflow(page);
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await expect(page.getByTestId('me-email')).toHaveText(email);

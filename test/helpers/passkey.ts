@@ -13,7 +13,7 @@ import { isoBase64URL, isoCBOR } from '@simplewebauthn/server/helpers';
 import { testConfig } from './config.ts';
 import type { CallResult, TestClient } from './client.ts';
 
-interface Credential {
+export interface Credential {
   id: Uint8Array<ArrayBuffer>;
   privateKey: KeyObject;
   cosePublicKey: Uint8Array;
@@ -31,6 +31,16 @@ export interface Misbehaviour {
   counter?: number;
   /** Sign another challenge than the options'. */
   challenge?: string;
+  /** create(): attest a credential ID this many bytes long (16 by default). */
+  credentialIdBytes?: number;
+  /** create(): name another credential ID in the response than the one attested. */
+  responseId?: string;
+  /** create(): register this existing credential again (its key pair and ID). */
+  reuse?: Credential;
+  /** create(): the transports the browser reports. */
+  transports?: string[];
+  /** get(): answer with this user handle instead of the credential's. */
+  userHandle?: string;
 }
 
 const FLAG = { userPresent: 0x01, userVerified: 0x04, attestedData: 0x40 };
@@ -42,6 +52,22 @@ const u32 = (n: number) => {
 };
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 const sha256 = (data: Uint8Array | string) => new Uint8Array(createHash('sha256').update(data).digest());
+
+/** A new ES256 key pair (P-256), as the authenticator would make for `userHandle`. */
+function newCredential(userHandle: string, idBytes = 16): Credential {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const cosePublicKey = isoCBOR.encode(
+    new Map<number, number | Uint8Array>([
+      [1, 2], // kty: EC2
+      [3, -7], // alg: ES256
+      [-1, 1], // crv: P-256
+      [-2, isoBase64URL.toBuffer(jwk.x!)],
+      [-3, isoBase64URL.toBuffer(jwk.y!)],
+    ]),
+  );
+  return { id: new Uint8Array(randomBytes(idBytes)), privateKey, cosePublicKey, userHandle, counter: 0 };
+}
 
 export function createSoftAuthenticator(origin: string) {
   const credentials: Credential[] = [];
@@ -75,21 +101,11 @@ export function createSoftAuthenticator(origin: string) {
 
     /** navigator.credentials.create(): a new key pair, a discoverable credential for `options.user`. */
     create(options: PublicKeyCredentialCreationOptionsJSON, misbehaviour: Misbehaviour = {}): RegistrationResponseJSON {
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const jwk = publicKey.export({ format: 'jwk' });
-      const cosePublicKey = isoCBOR.encode(
-        new Map<number, number | Uint8Array>([
-          [1, 2], // kty: EC2
-          [3, -7], // alg: ES256
-          [-1, 1], // crv: P-256
-          [-2, isoBase64URL.toBuffer(jwk.x!)],
-          [-3, isoBase64URL.toBuffer(jwk.y!)],
-        ]),
-      );
-      const id = new Uint8Array(randomBytes(16));
-      const credential = { id, privateKey, cosePublicKey, userHandle: options.user.id, counter: 0 };
-      credentials.push(credential);
-      const attested = concat(new Uint8Array(16), new Uint8Array([0, id.length]), id, cosePublicKey);
+      const credential = misbehaviour.reuse ?? newCredential(options.user.id, misbehaviour.credentialIdBytes);
+      if (!misbehaviour.reuse) credentials.push(credential);
+      const { id, cosePublicKey } = credential;
+      const length = new Uint8Array([id.length >> 8, id.length & 0xff]);
+      const attested = concat(new Uint8Array(16), length, id, cosePublicKey);
       const attestationObject = isoCBOR.encode(
         new Map<string, string | Map<string, never> | Uint8Array>([
           ['fmt', 'none'],
@@ -97,7 +113,7 @@ export function createSoftAuthenticator(origin: string) {
           ['authData', authData(options.rp.id!, misbehaviour.counter ?? 0, misbehaviour, attested)],
         ]),
       );
-      const idText = isoBase64URL.fromBuffer(id);
+      const idText = misbehaviour.responseId ?? isoBase64URL.fromBuffer(id);
       return {
         id: idText,
         rawId: idText,
@@ -105,7 +121,7 @@ export function createSoftAuthenticator(origin: string) {
         response: {
           clientDataJSON: isoBase64URL.fromBuffer(clientData('webauthn.create', options.challenge, misbehaviour)),
           attestationObject: isoBase64URL.fromBuffer(attestationObject),
-          transports: ['internal'],
+          transports: misbehaviour.transports ?? ['internal'],
         },
         clientExtensionResults: {},
       };
@@ -131,7 +147,7 @@ export function createSoftAuthenticator(origin: string) {
           clientDataJSON: isoBase64URL.fromBuffer(client),
           authenticatorData: isoBase64URL.fromBuffer(data),
           signature: isoBase64URL.fromBuffer(new Uint8Array(signature)),
-          userHandle: credential.userHandle,
+          userHandle: misbehaviour.userHandle ?? credential.userHandle,
         },
         clientExtensionResults: {},
       };

@@ -178,15 +178,19 @@ export function createSecondFactors(db: Db, encryptionKey: Buffer | undefined) {
       });
     },
 
-    /** Removes one of the user's passkeys; its name, or null when the user has none such. */
-    async removePasskey(userId: string, id: string): Promise<string | null> {
+    /**
+     * Removes one of the user's passkeys: its name, and whether it was the last factor (the
+     * recovery codes went with it); null when the user has none such.
+     */
+    async removePasskey(userId: string, id: string): Promise<{ name: string; lastFactor: boolean } | null> {
       return db.transaction(async () => {
         const [removed] = await db
           .delete(passkeys)
           .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
           .returning({ name: passkeys.name });
-        if (removed) await dropRecoveryCodesUnlessFactorLeft(userId);
-        return removed?.name ?? null;
+        if (!removed) return null;
+        await dropRecoveryCodesUnlessFactorLeft(userId);
+        return { name: removed.name, lastFactor: !(await hasSecondFactor(userId)) };
       });
     },
 

@@ -7,13 +7,14 @@ import {
   type AuthenticationResponseJSON,
   type AuthenticatorTransport,
   type RegistrationResponseJSON,
+  type WebAuthnCredential,
   generateAuthenticationOptions,
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
-import { and, asc, count, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client.ts';
 
@@ -21,6 +22,16 @@ import type { Db } from '../../../db/client.ts';
 export const WEBAUTHN_CHALLENGE_TTL_SECONDS = 300;
 /** A user's passkeys: enough for every device, few enough to list on one page. */
 export const MAX_PASSKEYS = 20;
+/** WebAuthn §6.1: a credential ID is at most 1023 bytes. */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+/**
+ * EdDSA, ES256, RS256: what every authenticator offers. Pinned, so an upgrade of the
+ * library or of Node (which may add post-quantum ML-DSA) cannot make one instance accept
+ * passkeys another cannot verify.
+ */
+const ALGORITHMS = [-8, -7, -257];
+/** The transports WebAuthn names; a browser's newer ones are dropped, not refused. */
+const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
 
 const base64url = (max: number) =>
   z
@@ -59,13 +70,23 @@ export const registrationResponseInput = z.object({
   response: z.object({
     clientDataJSON: base64url(4096),
     attestationObject: base64url(16_384),
-    transports: z.array(z.string().max(32)).max(8).optional(),
+    transports: z
+      .array(z.string().max(32))
+      .max(8)
+      .optional()
+      .transform((transports) => transports?.filter((transport) => TRANSPORTS.has(transport))),
   }),
   authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
   clientExtensionResults,
 });
 
-export const passkeyNameInput = z.string().trim().min(1, 'Give the passkey a name').max(64);
+export const passkeyNameInput = z
+  .string()
+  .trim()
+  .min(1, 'Give the passkey a name')
+  .max(64)
+  // It goes into mails and the list: one line of visible text.
+  .regex(/^[^\p{Cc}]*$/u, 'A passkey name is one line of text');
 
 export type PasskeyFailure =
   /** No challenge of ours, or it expired or was used: start the ceremony again. */
@@ -74,8 +95,11 @@ export type PasskeyFailure =
   | 'unknown_passkey'
   /** Signature, origin, RP ID, user verification or counter wrong, or the response malformed. */
   | 'not_verified';
+/** `userId`, on a failure: the account of a registered passkey that did not verify (for its audit trail). */
 export type PasskeyCheck =
-  { ok: true; userId: string; passkeyId: string; name: string } | { ok: false; reason: PasskeyFailure };
+  | { ok: true; userId: string; passkeyId: string; name: string }
+  | { ok: false; reason: PasskeyFailure; userId?: string };
+export type RegistrationCheck = { ok: true; credential: WebAuthnCredential } | { ok: false; reason: PasskeyFailure };
 
 const hashChallenge = (challenge: string) => createHash('sha256').update(challenge).digest('base64url');
 
@@ -119,11 +143,19 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
     } catch {
       return null;
     }
+    // A challenge answered for another ceremony or account is left alone: its owner may still use it.
     const deleted = await db
       .delete(webauthnChallenges)
-      .where(and(eq(webauthnChallenges.challengeHash, hashChallenge(challenge)), gt(webauthnChallenges.expiresAt, now)))
-      .returning({ purpose: webauthnChallenges.purpose, userId: webauthnChallenges.userId });
-    return deleted.some((row) => row.purpose === purpose && row.userId === userId) ? challenge : null;
+      .where(
+        and(
+          eq(webauthnChallenges.challengeHash, hashChallenge(challenge)),
+          gt(webauthnChallenges.expiresAt, now),
+          eq(webauthnChallenges.purpose, purpose),
+          userId === null ? isNull(webauthnChallenges.userId) : eq(webauthnChallenges.userId, userId),
+        ),
+      )
+      .returning({ challengeHash: webauthnChallenges.challengeHash });
+    return deleted.length > 0 ? challenge : null;
   }
 
   const transportsOf = (row: { transports: string }) =>
@@ -153,19 +185,18 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
         excludeCredentials: existing.map((row) => ({ id: row.credentialId, transports: transportsOf(row) })),
         // Discoverable, so it can sign in without an e-mail; verified (PIN, biometrics), so it alone is enough.
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+        supportedAlgorithmIDs: ALGORITHMS,
       });
       await storeChallenge(options.challenge, 'registration', user.id, now);
       return options;
     },
 
-    /** Checks a registration response for `userId` and stores its passkey. */
-    async register(
-      userId: string,
-      response: RegistrationResponseJSON,
-      name: string,
-      now: Date,
-    ): Promise<{ ok: true; id: string } | { ok: false; reason: PasskeyFailure | 'too_many' | 'already_registered' }> {
-      if ((await countOf(userId)) >= MAX_PASSKEYS) return { ok: false, reason: 'too_many' };
+    /**
+     * Checks a registration response for `userId`: our live challenge for this account (used
+     * up first), this origin and RP ID, user verification, and a credential ID that is the
+     * one the authenticator attested. Stores nothing (`store` does).
+     */
+    async verifyRegistration(userId: string, response: RegistrationResponseJSON, now: Date): Promise<RegistrationCheck> {
       const challenge = await consumeChallenge(response.response.clientDataJSON, 'registration', userId, now);
       if (!challenge) return { ok: false, reason: 'expired_challenge' };
       // Malformed input makes the library throw: to the caller, that is a response not verified.
@@ -175,9 +206,25 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
         expectedOrigin: origin,
         expectedRPID: rpID,
         requireUserVerification: true,
+        supportedAlgorithmIDs: ALGORITHMS,
       }).catch(() => null);
       if (!verification?.verified) return { ok: false, reason: 'not_verified' };
       const { credential } = verification.registrationInfo;
+      // The library takes `id` from the response and the key from the attested data: they must agree.
+      if (credential.id !== response.id || isoBase64URL.toBuffer(credential.id).length > MAX_CREDENTIAL_ID_BYTES) {
+        return { ok: false, reason: 'not_verified' };
+      }
+      return { ok: true, credential };
+    },
+
+    /** Stores a verified passkey, unless the user has MAX_PASSKEYS or it is registered already. */
+    async store(
+      userId: string,
+      credential: WebAuthnCredential,
+      name: string,
+      now: Date,
+    ): Promise<{ id: string } | 'too_many' | 'already_registered'> {
+      if ((await countOf(userId)) >= MAX_PASSKEYS) return 'too_many';
       const [row] = await db
         .insert(passkeys)
         .values({
@@ -191,7 +238,7 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
         })
         .onConflictDoNothing()
         .returning({ id: passkeys.id });
-      return row ? { ok: true, id: row.id } : { ok: false, reason: 'already_registered' };
+      return row ?? 'already_registered';
     },
 
     /**
@@ -210,26 +257,26 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
     },
 
     /**
-     * Checks an assertion: our live challenge (used up), a registered passkey (of
-     * `expectedUserId` when given), its signature, this origin and RP ID, user verification,
-     * and a counter that went up. Records the new counter, refusing a second use of one value.
+     * Checks an assertion: our live challenge (used up first, so every attempt costs one),
+     * a registered passkey (of `expectedUserId` when given), its signature, this origin and
+     * RP ID, user verification, and a counter that went up. Records the new counter,
+     * refusing a second use of one value.
      */
     async authenticate(
       response: AuthenticationResponseJSON,
       now: Date,
       expectedUserId?: string,
     ): Promise<PasskeyCheck> {
+      const challenge = await consumeChallenge(response.response.clientDataJSON, 'authentication', null, now);
+      if (!challenge) return { ok: false, reason: 'expired_challenge' };
       const [row] = await db.select().from(passkeys).where(eq(passkeys.credentialId, response.id));
       if (!row || (expectedUserId !== undefined && row.userId !== expectedUserId)) {
         return { ok: false, reason: 'unknown_passkey' };
       }
+      const failed = { ok: false, reason: 'not_verified', userId: row.userId } as const;
       // A discoverable credential says whose it is: it must be the account it was registered to.
       const userHandle = response.response.userHandle;
-      if (userHandle !== undefined && userHandle !== isoBase64URL.fromUTF8String(row.userId)) {
-        return { ok: false, reason: 'not_verified' };
-      }
-      const challenge = await consumeChallenge(response.response.clientDataJSON, 'authentication', null, now);
-      if (!challenge) return { ok: false, reason: 'expired_challenge' };
+      if (userHandle !== undefined && userHandle !== isoBase64URL.fromUTF8String(row.userId)) return failed;
       const verification = await verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
@@ -243,14 +290,14 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
         },
         requireUserVerification: true,
       }).catch(() => null);
-      if (!verification?.verified) return { ok: false, reason: 'not_verified' };
+      if (!verification?.verified) return failed;
       // Compare-and-set: of two assertions carrying one counter value (a cloned key), one counts.
       const [updated] = await db
         .update(passkeys)
         .set({ counter: verification.authenticationInfo.newCounter, lastUsedAt: now })
         .where(and(eq(passkeys.id, row.id), eq(passkeys.counter, row.counter)))
         .returning({ id: passkeys.id });
-      if (!updated) return { ok: false, reason: 'not_verified' };
+      if (!updated) return failed;
       return { ok: true, userId: row.userId, passkeyId: row.id, name: row.name };
     },
 

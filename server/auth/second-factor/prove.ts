@@ -92,6 +92,18 @@ export async function checkSecondFactor(
   return WRONG.totp;
 }
 
+export type SecondFactorMethod = 'totp' | 'passkey' | 'recovery_code';
+
+/** What the account can prove itself with, for the client to offer: its factors, and recovery codes. */
+export async function secondFactorMethods(ctx: Context, userId: string): Promise<SecondFactorMethod[]> {
+  const status = await ctx.secondFactors.statusOf(userId);
+  return [
+    ...(status.totp ? (['totp'] as const) : []),
+    ...(status.passkeys > 0 ? (['passkey'] as const) : []),
+    'recovery_code',
+  ];
+}
+
 /** Tells the owner at their address: a change or an attempt they did not make is their cue to act. */
 export async function mailOwner<K extends MailKind>(
   ctx: Context,

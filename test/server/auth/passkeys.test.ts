@@ -6,10 +6,13 @@ import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
+import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { WEBAUTHN_CHALLENGE_TTL_SECONDS } from '../../../server/auth/second-factor/passkeys.ts';
+import { RATE_LIMITS } from '../../../server/auth/rate-limits.ts';
+import { MAX_PASSKEYS, WEBAUTHN_CHALLENGE_TTL_SECONDS } from '../../../server/auth/second-factor/passkeys.ts';
 import { type TestClient, createClient } from '../../helpers/client.ts';
-import { mailsTo } from '../../helpers/mail.ts';
+import { mailsTo, nextMailTo, tokenFromLink } from '../../helpers/mail.ts';
 import {
   type Misbehaviour,
   type SoftAuthenticator,
@@ -254,13 +257,24 @@ test("an administrator removes a user's passkeys with the other factors", async 
   expect(login.body.result?.data.secondFactor).toBeNull();
 });
 
-test('passkey ceremonies are limited per address', async () => {
+test('passkey calls are limited per address: options and answers, so failures cannot fill the audit log', async () => {
   const server = await start();
   const client = createClient(server.url, server.config.appOrigin);
   const statuses: number[] = [];
-  for (let i = 0; i < 61; i++) statuses.push((await client.mutate('auth.passkeyOptions')).status);
-  expect(statuses.slice(0, 60).every((status) => status === 200)).toBe(true);
-  expect(statuses[60]).toBe(429);
+  const { points } = RATE_LIMITS.passkeyPerIp;
+  const bogus = {
+    id: 'AAAA',
+    rawId: 'AAAA',
+    type: 'public-key',
+    response: { clientDataJSON: '', authenticatorData: '', signature: '' },
+  };
+  for (let i = 0; i < points / 2; i++) statuses.push((await client.mutate('auth.passkeyOptions')).status);
+  for (let i = 0; i < points / 2; i++) statuses.push((await signInWithPasskey(client, bogus)).status);
+  expect(new Set(statuses)).toEqual(new Set([200, 401]));
+  expect((await client.mutate('auth.passkeyOptions')).status).toBe(429);
+  expect((await signInWithPasskey(client, bogus)).status).toBe(429);
+  // A bogus answer uses no challenge and names no account: audited without one.
+  expect((await events(server, 'login')).at(-1)).toMatchObject({ userId: null, detail: 'passkey: expired_challenge' });
 });
 
 test('with an authenticator app and a passkey, removing either keeps the second step and the recovery codes', async () => {
@@ -286,4 +300,147 @@ test('with an authenticator app and a passkey, removing either keeps the second 
     { email, password: PASSWORD },
   );
   expect(plain.body.result?.data.secondFactor).toBeNull();
+});
+
+test("a password reset of an account with a passkey asks for it, and takes no other account's", async () => {
+  const { server, settings, email, authenticator, clock } = await userWithPasskey();
+  const bob = await createUser(server, { clock });
+  const bobsKey = createSoftAuthenticator(server.config.appOrigin);
+  expect((await registerPasskey(bob.client, bobsKey)).status).toBe(200);
+  const anonymous = createClient(server.url, server.config.appOrigin, clock);
+  expect((await anonymous.mutate('auth.requestPasswordReset', { email })).status).toBe(200);
+  const token = tokenFromLink((await nextMailTo(server, email)).link);
+  const newPassword = 'a reset passphrase';
+  const asked = await anonymous.mutate('auth.resetPassword', { token, newPassword });
+  expect(asked.body.error?.data.authError).toBe('second_factor_required');
+  const bobs = await anonymous.mutate('auth.resetPassword', {
+    token,
+    newPassword,
+    secondFactor: { passkey: await assertion(anonymous, bobsKey) },
+  });
+  expect(bobs.status).toBe(400);
+  // Nothing happened: the old session lives and the link still works.
+  expect((await settings.query('user.me')).status).toBe(200);
+  const done = await anonymous.mutate('auth.resetPassword', {
+    token,
+    newPassword,
+    secondFactor: { passkey: await assertion(anonymous, authenticator) },
+  });
+  expect(done.status, JSON.stringify(done.body)).toBe(200);
+  expect((await settings.query('user.me')).body.error?.data.authError).toBe('revoked_session');
+});
+
+test('a registration must attest the credential it names, a sane one, once, and within the limits', async () => {
+  const clock = createClock();
+  const server = await start({ clock });
+  const alice = await createUser(server, { clock });
+  const bob = await createUser(server, { clock });
+  const authenticator = createSoftAuthenticator(server.config.appOrigin);
+  const refused = async (client: TestClient, misbehaviour: Misbehaviour, message: RegExp, name = 'x') => {
+    const res = await registerPasskey(client, authenticator, name, misbehaviour);
+    expect(res.status, JSON.stringify(misbehaviour)).toBe(400);
+    expect(res.body.error?.message).toMatch(message);
+  };
+  // The response names one credential, the attested data holds another.
+  await refused(alice.client, { responseId: 'c29tZW9uZS1lbHNl' }, /could not be verified/);
+  // A credential ID over WebAuthn's 1023 bytes (named or not): refused, not a 500 from an index.
+  await refused(alice.client, { credentialIdBytes: 1024 }, /could not be verified/);
+  await refused(alice.client, { credentialIdBytes: 3000, responseId: 'AAAA' }, /could not be verified/);
+  // A name on several lines.
+  const multiline = await registerPasskey(alice.client, authenticator, 'Phone\nClick here');
+  expect(multiline.status).toBe(400);
+  // Alice's passkey registered to Bob too: refused (the same authenticator is one factor).
+  expect((await registerPasskey(alice.client, authenticator)).status).toBe(200);
+  await refused(bob.client, { reuse: authenticator.credentials.at(-1)! }, /already registered/);
+  // Transports the browser reports that WebAuthn does not name are dropped.
+  expect((await registerPasskey(alice.client, authenticator, 'Key', { transports: ['usb', 'usb,evil'] })).status).toBe(
+    200,
+  );
+  const options = (await alice.client.mutate<PublicKeyCredentialCreationOptionsJSON>('passkey.registrationOptions'))
+    .body.result!.data;
+  expect(options.excludeCredentials?.map((c) => c.transports)).toEqual([['internal'], ['usb']]);
+  // A registration challenge lives five minutes.
+  clock.advance(WEBAUTHN_CHALLENGE_TTL_SECONDS + 1);
+  await alice.client.mutate('auth.refresh');
+  const late = await alice.client.mutate('passkey.register', { response: authenticator.create(options), name: 'x' });
+  expect(late.body.error?.message).toMatch(/expired or was already answered/);
+  // Failures are audited with their reason.
+  const failures = (await events(server, 'second_factor_enabled')).filter((e) => e.outcome === 'failure');
+  expect(failures.map((e) => e.detail)).toEqual([
+    'passkey: not_verified',
+    'passkey: not_verified',
+    'passkey: not_verified',
+    'passkey: already_registered',
+    'passkey: expired_challenge',
+  ]);
+});
+
+test(`an account has at most ${MAX_PASSKEYS} passkeys`, async () => {
+  const server = await start();
+  const { client } = await createUser(server);
+  const authenticator = createSoftAuthenticator(server.config.appOrigin);
+  for (let i = 0; i < MAX_PASSKEYS; i++)
+    expect((await registerPasskey(client, authenticator, `Key ${i}`)).status).toBe(200);
+  const more = await client.mutate('passkey.registrationOptions');
+  expect(more.status).toBe(400);
+  expect(more.body.error?.message).toMatch(/at most 20 passkeys/);
+});
+
+test("a challenge serves only its ceremony: a registration challenge signs nobody in, and stays its owner's", async () => {
+  const { server, settings, browser, authenticator } = await userWithPasskey();
+  const options = (await settings.mutate<PublicKeyCredentialCreationOptionsJSON>('passkey.registrationOptions')).body
+    .result!.data;
+  const request = { challenge: options.challenge, rpId: options.rp.id } as PublicKeyCredentialRequestOptionsJSON;
+  const crossed = await signInWithPasskey(browser, authenticator.get(request));
+  expect(crossed.status).toBe(401);
+  expect(crossed.body.error?.message).toMatch(/expired or was already answered/);
+  // The owner's registration with that challenge still goes through.
+  const second = createSoftAuthenticator(server.config.appOrigin);
+  const registered = await settings.mutate('passkey.register', { response: second.create(options), name: 'Phone' });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+  // An authentication challenge does not register a passkey.
+  const assertionOptions = (await settings.mutate<PublicKeyCredentialRequestOptionsJSON>('auth.passkeyOptions')).body
+    .result!.data;
+  const asRegistration = { ...options, challenge: assertionOptions.challenge };
+  const wrong = await settings.mutate('passkey.register', { response: second.create(asRegistration), name: 'x' });
+  expect(wrong.body.error?.message).toMatch(/expired or was already answered/);
+});
+
+test("an answer naming another account than its passkey's is refused and audited on the passkey's account", async () => {
+  const { server, browser, authenticator, user } = await userWithPasskey();
+  const res = await signInWithPasskey(browser, await assertion(browser, authenticator, { userHandle: 'c29tZW9uZQ' }));
+  expect(res.status).toBe(401);
+  expect((await events(server, 'login')).at(-1)).toMatchObject({
+    userId: user.id,
+    outcome: 'failure',
+    detail: 'passkey: not_verified',
+  });
+});
+
+test('answers with a field replaced by random bytes get a 4xx, never a 500', async () => {
+  const { server, settings, authenticator } = await userWithPasskey();
+  const fields = fc.constantFrom('clientDataJSON', 'attestationObject', 'authenticatorData', 'signature', 'userHandle');
+  const bytes = fc.uint8Array({ maxLength: 300 }).map((b) => isoBase64URL.fromBuffer(b));
+  const anonymous = createClient(server.url, server.config.appOrigin);
+  await fc.assert(
+    fc.asyncProperty(fields, bytes, async (field, garbage) => {
+      const options = (await settings.mutate<PublicKeyCredentialCreationOptionsJSON>('passkey.registrationOptions'))
+        .body.result!.data;
+      const created = createSoftAuthenticator(server.config.appOrigin).create(options);
+      const registration = await settings.mutate('passkey.register', {
+        response: { ...created, response: { ...created.response, [field]: garbage } },
+        name: 'fuzz',
+      });
+      const signedIn = await assertion(anonymous, authenticator);
+      const signIn = await signInWithPasskey(anonymous, {
+        ...signedIn,
+        response: { ...signedIn.response, [field]: garbage },
+      });
+      for (const res of [registration, signIn]) {
+        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+        if (res.status >= 400) expect(res.body.error?.message).toBeTruthy();
+      }
+    }),
+    { numRuns: 25 },
+  );
 });

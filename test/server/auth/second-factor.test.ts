@@ -342,7 +342,7 @@ test('an admin sees who has a factor and can remove it: audited, mailed, sign-in
   expect((await admin.client.mutate('auth.reauthenticate', { password: PASSWORD })).status).toBe(200);
   const removed = await admin.client.mutate('admin.removeSecondFactor', { userId: user.id });
   expect(removed.body.result?.data).toEqual({ removed: true });
-  expect((await mailsTo(server, email)).at(-1)?.text).toContain('An administrator turned off two-step verification');
+  expect((await mailsTo(server, email)).at(-1)?.text).toContain('An administrator removed the second factors');
   expect(await events(server, 'second_factor_disabled')).toContainEqual(
     expect.objectContaining({ userId: user.id, detail: `totp by admin ${admin.user.id}` }),
   );

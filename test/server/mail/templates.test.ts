@@ -25,7 +25,7 @@ const examples: { [K in MailKind]: MailData[K] } = {
   recovery_codes_generated: {},
   second_factor_locked: {},
   passkey_added: { name: 'Phone' },
-  passkey_removed: { name: 'Phone' },
+  passkey_removed: { name: 'Phone', lastFactor: true },
 };
 const kinds = Object.keys(examples) as MailKind[];
 /** What a value must look like in HTML: the five characters that can break out, as entities. */

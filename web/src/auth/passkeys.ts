@@ -14,9 +14,10 @@ export const supportsPasskeys = browserSupportsWebAuthn();
 /** Cancelled, timed out, or no passkey for this site: the browser says no more than that, on purpose. */
 function ceremonyFailed(error: unknown): never {
   const name = (error as { cause?: { name?: string }; name?: string }).cause?.name ?? (error as Error).name;
-  throw name === 'InvalidStateError'
-    ? 'This device already has a passkey for your account.'
-    : 'No passkey was used: the request was cancelled or timed out, or this device has none for this site.';
+  if (name === 'InvalidStateError') throw 'This device already has a passkey for your account.';
+  // The page's address is not the server's APP_ORIGIN (or not a secure context): an operator's mistake.
+  if (name === 'SecurityError') throw 'Passkeys do not work at this address: open the app at its configured address.';
+  throw 'No passkey was used: the request was cancelled or timed out, or this device has none for this site.';
 }
 
 /** Asks the authenticator to sign a fresh challenge; the answer goes to the procedure that asked for it. */

@@ -17,17 +17,20 @@ export function readSecondFactor(form: HTMLFormElement): SecondFactorProof {
 /**
  * `totp`: the account has an authenticator app (else a recovery code is the typed fallback).
  * `onPasskey`: offers "Use a passkey", and receives the authenticator's answer.
+ * `canStart`: checked before the passkey prompt opens (the rest of the form is valid).
  */
 export function SecondFactorField({
   error,
   autoFocus = false,
   totp = true,
   onPasskey,
+  canStart = () => true,
 }: {
   error: unknown;
   autoFocus?: boolean;
   totp?: boolean;
   onPasskey?: (passkey: PasskeyAssertion) => void;
+  canStart?: () => boolean;
 }) {
   const ids = { input: useId(), error: useId() };
   const [useRecoveryCode, setUseRecoveryCode] = useState(!totp);
@@ -35,6 +38,7 @@ export function SecondFactorField({
   const [asking, setAsking] = useState(false);
 
   async function askPasskey() {
+    if (!canStart()) return;
     setPasskeyError(null);
     setAsking(true);
     try {

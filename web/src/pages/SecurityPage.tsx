@@ -2,7 +2,7 @@
 // add, rename and remove passkeys, see and renew the recovery codes. Each change needs a
 // recent proof: the ReauthDialog opens when the server asks, and the action goes on afterwards.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import { createPasskey, supportsPasskeys } from '../auth/passkeys.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
@@ -198,10 +198,12 @@ function Passkeys({ onCodes }: { onCodes: (codes: string[]) => void }) {
   const ids = { name: useId(), error: useId() };
   const list = useQuery(trpc.passkey.list.queryOptions());
   const refreshStatus = useRefreshStatus();
+  const form = useRef<HTMLFormElement>(null);
   const add = useMutation({
     mutationFn: createPasskey,
     gcTime: 0,
     onSuccess: async ({ recoveryCodes }) => {
+      form.current?.reset();
       await refreshStatus();
       if (recoveryCodes) onCodes(recoveryCodes);
     },
@@ -227,7 +229,7 @@ function Passkeys({ onCodes }: { onCodes: (codes: string[]) => void }) {
         </ul>
       )}
       {supportsPasskeys ? (
-        <form onSubmit={submit} className="narrow">
+        <form onSubmit={submit} className="narrow" ref={form}>
           <label htmlFor={ids.name}>Name of the new passkey</label>
           <input
             id={ids.name}

@@ -17,11 +17,15 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
   const options = { onSuccess: ({ user }: { user: Me }) => signedIn(user) };
   const complete = useMutation(trpc.auth.completeRegistration.mutationOptions(options));
   // An account with a second factor: the server asks for it before the link does anything.
-  const [asksSecondFactor, setAsksSecondFactor] = useState(false);
+  // What it asks for: the account's factors (the answer names them), null until asked.
+  const [methods, setMethods] = useState<readonly string[] | null>(null);
+  const asksSecondFactor = methods !== null;
   const reset = useMutation(
     trpc.auth.resetPassword.mutationOptions({
       ...options,
-      onError: (error) => authErrorOf(error) === 'second_factor_required' && setAsksSecondFactor(true),
+      onError: (error) => {
+        if (authErrorOf(error) === 'second_factor_required') setMethods(error.data?.secondFactorMethods ?? []);
+      },
     }),
   );
   // Once the code is asked for, an error about it goes next to it; any other, next to the password.
@@ -32,11 +36,10 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
   const newLink = isSignUp ? '/register' : '/forgot-password';
 
   const form = useRef<HTMLFormElement>(null);
+  const passwordField = () => form.current?.elements.namedItem('password') as HTMLInputElement | null;
   /** With a passkey, the form's password goes with the authenticator's answer. */
   function resetWith(secondFactor: SecondFactorProof) {
-    const password = form.current?.elements.namedItem('password') as HTMLInputElement | null;
-    if (!password?.reportValidity()) return;
-    reset.mutate({ token: token!, newPassword: password.value, secondFactor });
+    reset.mutate({ token: token!, newPassword: passwordField()!.value, secondFactor });
   }
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -77,7 +80,14 @@ export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
         {asksSecondFactor && (
           <>
             <p>This account uses two-step verification: confirm it is you.</p>
-            <SecondFactorField error={codeError} autoFocus onPasskey={(passkey) => resetWith({ passkey })} />
+            <SecondFactorField
+              error={codeError}
+              autoFocus
+              totp={methods.includes('totp')}
+              // The password is checked before the passkey prompt, not after it.
+              canStart={() => passwordField()?.reportValidity() ?? false}
+              onPasskey={methods.includes('passkey') ? (passkey) => resetWith({ passkey }) : undefined}
+            />
           </>
         )}
         <button type="submit" disabled={mutation.isPending}>

@@ -111,7 +111,12 @@ function SecondFactorStep({ methods, onRestart }: { methods: Method[]; onRestart
       <h1>Two-step verification</h1>
       <p>
         Your password was right. Now{' '}
-        {totp ? 'enter the code your authenticator app shows for this account' : 'confirm with your passkey'}.
+        {totp
+          ? 'enter the code your authenticator app shows for this account'
+          : supportsPasskeys
+            ? 'confirm with your passkey, or enter a recovery code'
+            : 'enter a recovery code (this browser cannot use passkeys)'}
+        .
       </p>
       <form onSubmit={submit}>
         <SecondFactorField
