@@ -3,7 +3,18 @@
 // one from the Security page, sign in with it alone, use it as the second step after a
 // password and to confirm a sensitive action, then remove it. At 390 px wide.
 import type { CDPSession, Page } from '@playwright/test';
-import { PASSWORD, createAccount, expect, signIn, test, waitForMail, waitPastReauthWindow } from './fixtures.ts';
+import {
+  PASSWORD,
+  createAccount,
+  expect,
+  linkIn,
+  signIn,
+  test,
+  waitForMail,
+  waitPastReauthWindow,
+} from './fixtures.ts';
+
+const NEW_PASSWORD = 'a new e2e passphrase';
 
 declare const document: { documentElement: { scrollWidth: number } };
 
@@ -35,7 +46,9 @@ async function signOut(page: Page) {
 const noOverflow = async (page: Page) =>
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
-test('add a passkey, sign in with it alone and as the second step, confirm with it, remove it', async ({ page }) => {
+test('add a passkey; sign in with it alone, as the second step and for a reset; confirm with it; remove it', async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 390, height: 844 });
   const authenticator = await addVirtualAuthenticator(page);
   const email = createAccount();
@@ -73,6 +86,21 @@ test('add a passkey, sign in with it alone and as the second step, confirm with 
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await expect(page.getByTestId('me-email')).toHaveText(email);
 
+  // A password reset of the account asks for it too, after the new password is valid.
+  await signOut(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await page.goto(linkIn(await waitForMail(email, /Reset your password/)));
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page.getByText('This account uses two-step verification')).toBeVisible();
+  // A passkey-only account is offered the passkey and a recovery code, not an app's code.
+  await expect(page.getByLabel('Code from your authenticator app')).toHaveCount(0);
+  await expect(page.getByLabel('Recovery code')).toBeVisible();
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(page.getByTestId('me-email')).toHaveText(email);
+
   // Removing it needs a recent proof, given with the passkey itself.
   await page.getByRole('navigation').getByRole('link', { name: 'Security' }).click();
   await expect(page.getByTestId('passkeys')).toContainText('last used');
@@ -98,7 +126,7 @@ test('add a passkey, sign in with it alone and as the second step, confirm with 
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expect(page.getByRole('alert').filter({ hasText: /not registered/ })).toBeVisible();
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('me-email')).toHaveText(email);
 });
