@@ -15,6 +15,7 @@ const DIALECT_TESTS = [
   'test/server/auth/second-factor.test.ts',
   'test/server/auth/passkeys.test.ts',
   'test/server/routers/note.test.ts',
+  'test/server/http/health.test.ts',
   'test/server/mail/worker.test.ts',
 ];
 

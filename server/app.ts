@@ -1,5 +1,6 @@
 // The HTTP server: tRPC at /trpc, and the built SPA at / when there is one. Any error
 // while handling a request becomes that request's 500, never the process's exit.
+// /healthz and /readyz answer load balancers (http/health.ts).
 // Edit it to mount other HTTP routes (webhooks, OAuth callbacks) beside tRPC.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -10,6 +11,7 @@ import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
 import { limitConnections, timeoutOptions } from './http/connection-limits.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
+import { HEALTH_PATHS, serveHealth } from './http/health.ts';
 import { createStaticFiles } from './http/static-files.ts';
 import { createContextFactory, type Services } from './context.ts';
 import { appRouter } from './routers/_app.ts';
@@ -56,7 +58,9 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   const isHttps = services.config.appOrigin.startsWith('https:');
 
   async function handle(req: IncomingMessage, res: ServerResponse, isApi: boolean) {
-    if (!isApi && (req.url ?? '').split('?')[0] === JWKS_PATH) return serveJwks(req, res);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!isApi && HEALTH_PATHS.has(path)) return serveHealth(req, res, path, services.db);
+    if (!isApi && path === JWKS_PATH) return serveJwks(req, res);
     if (!isApi) return serveStatic ? serveStatic(req, res) : notFound(res);
     // tRPC enforces the limit while it reads a body; a declared length is refused
     // before reading anything, whatever the procedure.
