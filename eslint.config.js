@@ -37,6 +37,21 @@ export default defineConfig(
     },
   },
 
+  // The app reads its configuration once, in server/env.ts, where every variable is parsed
+  // and documented; anywhere else a typo in a name would silently read undefined. Server
+  // code is typed all the way down: an `any` there is a hole in the auth checks' types.
+  {
+    files: ['server/**/*.ts', 'db/**/*.ts'],
+    ignores: ['server/env.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through server/env.ts (loadConfig).' },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+
   // A DELETE/UPDATE without WHERE wipes a whole table; `tx` covers transaction callbacks.
   {
     files: ['server/**/*.ts', 'scripts/**/*.ts'],

@@ -15,8 +15,8 @@ function repoWith(files: Record<string, string>) {
   return dir;
 }
 
-async function check(dir: string) {
-  const run = spawnScript('scripts/check-hygiene.ts', ROOT, { HOME: process.env.HOME ?? '' }, [
+async function check(dir: string, env: Record<string, string> = {}) {
+  const run = spawnScript('scripts/check-hygiene.ts', ROOT, { HOME: process.env.HOME ?? '', ...env }, [
     '--repo',
     dir,
     '--skip-audit',
@@ -46,10 +46,22 @@ test('a tracked file deleted in the working tree (not yet committed) is no error
   expect(output).not.toMatch(/ENOENT|gone\.ts/);
 });
 
-test('skips the tracked-file checks outside a repository, and says so', async () => {
+test('reports each check; outside a repository the tracked-file check is skipped, and says so', async () => {
   const { code, output } = await check(mkdtempSync(join(tmpdir(), 'no-git-')));
   expect(code).toBe(0);
-  expect(output).toContain('Not a git repository');
+  expect(output).toContain('tracked files: skipped: not a git repository');
+  expect(output).toContain('npm audit: skipped: --skip-audit');
+  expect(output).toContain('only 0 of 2 checks ran');
+  expect(output).not.toMatch(/Hygiene check passed\./);
+});
+
+test('in CI, a check that should run and did not fails the run; one skipped on purpose does not', async () => {
+  const skipped = await check(mkdtempSync(join(tmpdir(), 'no-git-')), { CI: 'true' });
+  expect(skipped.code).toBe(1);
+  expect(skipped.output).toContain('in CI every check must run, and tracked files did not');
+  const clean = await check(repoWith({ 'README.md': '# ok\n' }), { CI: 'true' });
+  expect(clean.code, clean.output).toBe(0);
+  expect(clean.output).toContain('tracked files: passed (1 files)');
 });
 
 test.each([
