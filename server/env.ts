@@ -163,6 +163,8 @@ const schema = z
     EMAIL_CHANGE_TOKEN_TTL: seconds(3600),
     RATE_LIMIT_MAX_KEYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(50_000)),
     APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+    /** `true`: a production server on a plain-http APP_ORIGIN other than localhost (a test setup only). */
+    ALLOW_HTTP_ORIGIN: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   })
   // Runs even when other variables failed (`when`), so a missing key is listed with them.
@@ -232,6 +234,18 @@ const schema = z
         code: 'custom',
         path: ['APP_ORIGIN'],
         message: 'is required in production (the origin browsers load the app from).',
+      });
+    }
+    const origin = env.APP_ORIGIN ? URL.parse(env.APP_ORIGIN) : null;
+    // Browsers treat localhost as secure, and nothing else on http: its Secure cookies are dropped.
+    const isLocal = origin && /^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/.test(origin.hostname);
+    if (env.NODE_ENV === 'production' && origin?.protocol === 'http:' && !isLocal && env.ALLOW_HTTP_ORIGIN !== 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_ORIGIN'],
+        message:
+          `is plain http (${origin.origin}): browsers drop the Secure session cookies there, so every sign-in ` +
+          'would fail. Serve the app over https (a TLS proxy in front), or, for a test setup only, set ALLOW_HTTP_ORIGIN=true.',
       });
     }
     if (env.NODE_ENV === 'production' && !env.SMTP_URL) {

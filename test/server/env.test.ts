@@ -126,6 +126,25 @@ test('defaults to the Vite dev origin in development and requires APP_ORIGIN in 
   expect(problemsOf({ JWT_SECRET: randomSecret(), APP_ORIGIN: 'ftp://example.com' })[0]).toMatch(/^APP_ORIGIN /);
 });
 
+test('in production, a plain-http APP_ORIGIN other than localhost is refused with the reason, unless allowed', () => {
+  const production = { JWT_SECRET: randomSecret(), NODE_ENV: 'production', ...SMTP };
+  expect(problemsOf({ ...production, APP_ORIGIN: 'http://app.example.com' })).toEqual([
+    expect.stringMatching(
+      /^APP_ORIGIN is plain http \(http:\/\/app\.example\.com\): browsers drop the Secure.*ALLOW_HTTP_ORIGIN=true/,
+    ),
+  ]);
+  expect(problemsOf({ ...production, APP_ORIGIN: 'http://app.example.com', ALLOW_HTTP_ORIGIN: 'true' })).toEqual([]);
+  for (const local of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000', 'http://app.localhost']) {
+    expect(problemsOf({ ...production, APP_ORIGIN: local }), local).toEqual([]);
+  }
+  expect(problemsOf({ ...production, APP_ORIGIN: 'https://app.example.com' })).toEqual([]);
+  // Development keeps any origin: a phone on the LAN, say.
+  expect(problemsOf({ JWT_SECRET: randomSecret(), APP_ORIGIN: 'http://192.168.1.20:5173' })).toEqual([]);
+  expect(problemsOf({ ...production, APP_ORIGIN: 'http://localhost', ALLOW_HTTP_ORIGIN: 'yes' })[0]).toMatch(
+    /^ALLOW_HTTP_ORIGIN /,
+  );
+});
+
 describe('mail', () => {
   const production = { JWT_SECRET: randomSecret(), NODE_ENV: 'production', APP_ORIGIN: 'https://app.example.com' };
 
