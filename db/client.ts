@@ -4,6 +4,7 @@
 // same guarantees, transactions included. To keep one engine only, see the README.
 import { type Column, type SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { DatabaseUrlError } from './errors.ts';
 import { openPostgres } from './postgres.ts';
 import type * as schema from './schema.ts';
 import { openSqlite } from './sqlite.ts';
@@ -84,7 +85,7 @@ export type Db = QueryBuilder & {
   close(): Promise<void>;
 };
 
-export class DatabaseUrlError extends Error {}
+export { DatabaseUrlError } from './errors.ts';
 
 /** Thrown inside a transaction whose compare-and-set found the data changed: it is run again. */
 export class TransactionConflict extends Error {

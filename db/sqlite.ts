@@ -16,8 +16,43 @@ import { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { drizzle } from 'drizzle-orm/sqlite-proxy';
 import { LRUCache } from 'lru-cache';
 import type { Db } from './client.ts';
+import { sqliteFileError } from './errors.ts';
 import { MigrationError, SQLITE_MIGRATIONS } from './migrate.ts';
 import * as schema from './schema.ts';
+
+/** Runs `step`; an error about the file itself becomes a DatabaseUrlError saying what to do. */
+function orFileError<T>(path: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    throw sqliteFileError(error, path) ?? error;
+  }
+}
+
+/** The connection, with the pragmas a web server needs. */
+function connect(path: string, isFile: boolean): Database.Database {
+  if (isFile) {
+    // It holds password and refresh-token hashes. The modes apply only to what is created
+    // here: a folder that exists (the project root, say) keeps the mode its owner chose.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // SQLite gives the -wal, -shm and -journal files the database file's mode.
+    closeSync(openSync(path, 'a', 0o600));
+  }
+  const sqlite = new Database(path);
+  try {
+    // Wait for a competing writer (a script, a second process) instead of failing with SQLITE_BUSY.
+    sqlite.pragma('busy_timeout = 5000');
+    // WAL lets readers run while a refresh rotation writes; NORMAL is durable in WAL
+    // mode except for the last transactions before a power loss (never corruption).
+    if (isFile) useWal(sqlite);
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    return sqlite;
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+}
 
 interface OpenTransaction {
   ended: Promise<void>;
@@ -32,21 +67,7 @@ interface OpenTransaction {
  */
 export function openSqlite(path: string): Db {
   const isFile = path !== ':memory:';
-  if (isFile) {
-    // It holds password and refresh-token hashes. The modes apply only to what is created
-    // here: a folder that exists (the project root, say) keeps the mode its owner chose.
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // SQLite gives the -wal, -shm and -journal files the database file's mode.
-    closeSync(openSync(path, 'a', 0o600));
-  }
-  const sqlite = new Database(path);
-  // Wait for a competing writer (a script, a second process) instead of failing with SQLITE_BUSY.
-  sqlite.pragma('busy_timeout = 5000');
-  // WAL lets readers run while a refresh rotation writes; NORMAL is durable in WAL
-  // mode except for the last transactions before a power loss (never corruption).
-  if (isFile) useWal(sqlite);
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
+  const sqlite = orFileError(path, () => connect(path, isFile));
 
   // The query builder makes a few dozen distinct statements; compiling each once matters
   // on the refresh path. The bound only stops a query built from unbounded input growing it.
@@ -143,7 +164,7 @@ export function openSqlite(path: string): Db {
     ping: async () => {
       prepare('SELECT 1').get();
     },
-    migrate: async (folder = SQLITE_MIGRATIONS) => migrateSqlite(sqlite, folder),
+    migrate: async (folder = SQLITE_MIGRATIONS) => orFileError(path, () => migrateSqlite(sqlite, folder)),
     appliedMigrations: async () => countAppliedIn(sqlite),
     close: async () => {
       sqlite.close();

@@ -95,7 +95,9 @@ if (problems.length > 0) {
   process.exit(1);
 }
 if (inCi && missed.length > 0) {
-  console.error(`Hygiene check failed: in CI every check must run, and ${missed.map((r) => r.name).join(', ')} did not.`);
+  console.error(
+    `Hygiene check failed: in CI every check must run, and ${missed.map((r) => r.name).join(', ')} did not.`,
+  );
   process.exit(1);
 }
 const ran = results.filter((result) => !result.skipped).length;

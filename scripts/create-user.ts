@@ -4,10 +4,9 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { openDatabase } from '../db/client.ts';
-import { migrateDatabase } from '../db/migrate.ts';
 import { insertVerifiedUser } from '../server/auth/accounts.ts';
 import { emailInput, newPasswordInput } from '../server/auth/inputs.ts';
+import { openMigratedDatabase } from './lib/database.ts';
 import { createPasswordHasher } from '../server/auth/passwords.ts';
 import { DEFAULT_ROLE, ROLES } from '../server/auth/roles.ts';
 import { ConfigError, loadConfig } from '../server/env.ts';
@@ -67,8 +66,7 @@ try {
   if (!(error instanceof ConfigError)) throw error;
   fail(error.message);
 }
-const db = await openDatabase(config.databaseUrl);
-await migrateDatabase(db);
+const db = await openMigratedDatabase(config.databaseUrl, fail);
 const passwordHash = await createPasswordHasher(config.passwords).hash(input.data.password);
 // Made by whoever runs the server: its address counts as verified.
 const user = await insertVerifiedUser(

@@ -3,12 +3,12 @@
 // once. Refuses to run with NODE_ENV=production. Running it again adds nothing.
 import { randomBytes } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
-import { describeDatabase, openDatabase } from '../db/client.ts';
-import { migrateDatabase } from '../db/migrate.ts';
+import { describeDatabase } from '../db/client.ts';
 import { insertVerifiedUser } from '../server/auth/accounts.ts';
 import { createPasswordHasher } from '../server/auth/passwords.ts';
 import type { Role } from '../server/auth/roles.ts';
 import { ConfigError, parseConfig, readEnvironment } from '../server/env.ts';
+import { openMigratedDatabase } from './lib/database.ts';
 
 const ACCOUNTS: { email: string; role: Role; notes: string[] }[] = [
   { email: 'admin@example.com', role: 'admin', notes: ['Welcome, admin', 'Try the Admin page'] },
@@ -38,11 +38,10 @@ const config = (() => {
   }
 })();
 
-const db = await openDatabase(config.databaseUrl);
+const db = await openMigratedDatabase(config.databaseUrl, fail);
 const { users, notes } = db.tables;
 const where = describeDatabase(config.databaseUrl);
 try {
-  await migrateDatabase(db);
   // 96 random bits: typed once from the console, never reused.
   const password = `seed-${randomBytes(12).toString('base64url')}`;
   const passwordHash = await createPasswordHasher(config.passwords).hash(password);

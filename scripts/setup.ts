@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
 import { describeDatabase, dialectOf, openDatabase } from '../db/client.ts';
-import { MigrationError, migrateDatabase } from '../db/migrate.ts';
-import { createPostgresDatabaseIfMissing, describeConnectionError } from '../db/postgres.ts';
-import { ConfigError, parseConfig } from '../server/env.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createPostgresDatabaseIfMissing } from '../db/postgres.ts';
+import { ConfigError, envFileProblems, envFileWarnings, parseConfig } from '../server/env.ts';
 import { ALGORITHMS, type Algorithm, generateKeyPair, publicKeyOf } from '../server/auth/signing-keys.ts';
+import { databaseProblem } from './lib/database.ts';
 
 const ENV_FILE = '.env';
 const EXAMPLE_FILE = '.env.example';
@@ -76,7 +77,17 @@ const isNewEnvFile = !existsSync(ENV_FILE);
 if (isNewEnvFile && !existsSync(EXAMPLE_FILE)) {
   fail(`neither ${ENV_FILE} nor ${EXAMPLE_FILE} found: run setup from the project's root folder.`);
 }
-let text = readFileSync(isNewEnvFile ? EXAMPLE_FILE : ENV_FILE, 'utf8');
+const sourceFile = isNewEnvFile ? EXAMPLE_FILE : ENV_FILE;
+let text = (() => {
+  try {
+    return readFileSync(sourceFile, 'utf8');
+  } catch (error) {
+    fail(`${sourceFile} cannot be read (${(error as { code?: string }).code}): make it a file you can read.`);
+  }
+})();
+const lineProblems = envFileProblems(text, sourceFile);
+if (lineProblems.length > 0) fail(`${lineProblems.join('\n')}\nNothing was changed.`);
+if (!isNewEnvFile) for (const warning of envFileWarnings(ENV_FILE)) console.warn(`Warning: ${warning}`);
 if (isNewEnvFile) done.push(`Created ${ENV_FILE} from ${EXAMPLE_FILE} (readable by you only).`);
 
 // A real environment variable wins over .env, as at boot.
@@ -179,8 +190,9 @@ try {
   if (applied > 0) done.push(`Database ${database} (${engine}): applied ${applied} migration(s).`);
 } catch (error) {
   // One line, whatever went wrong: node-postgres's messages never quote the password.
-  const reason = error instanceof MigrationError ? error.message : describeConnectionError(error);
-  fail(`Cannot set up the database ${database} (${engine}): ${reason ?? (error as Error).message}`);
+  const reason = databaseProblem(error);
+  if (reason === undefined) throw error;
+  fail(`Cannot set up the database ${database} (${engine}): ${reason}`);
 }
 
 if (done.length === 0) {

@@ -55,13 +55,19 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   });
 
   const serveStatic = publicDir ? createStaticFiles(publicDir) : null;
+  // Running from source, Vite serves the SPA: someone who opens the API's port is sent there.
+  const devAppHint =
+    services.config.nodeEnv === 'development'
+      ? `This is the API server (tRPC at /trpc). In development the app is at ${services.config.appOrigin}/\n`
+      : undefined;
+  const logRequests = services.config.nodeEnv === 'development';
   const isHttps = services.config.appOrigin.startsWith('https:');
 
   async function handle(req: IncomingMessage, res: ServerResponse, isApi: boolean) {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!isApi && HEALTH_PATHS.has(path)) return serveHealth(req, res, path, services.db);
     if (!isApi && path === JWKS_PATH) return serveJwks(req, res);
-    if (!isApi) return serveStatic ? serveStatic(req, res) : notFound(res);
+    if (!isApi) return serveStatic ? serveStatic(req, res) : notFound(res, devAppHint);
     // tRPC enforces the limit while it reads a body; a declared length is refused
     // before reading anything, whatever the procedure.
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
@@ -123,6 +129,7 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   }
 
   const server = createServer(timeoutOptions(services.config.http), (req, res) => {
+    if (logRequests) logRequest(req, res, services.logger);
     const isApi = /^\/trpc(\/|\?|$)/.test(req.url ?? '');
     setHeaders(res, isApi);
     handle(req, res, isApi).catch((error: unknown) => {
@@ -140,8 +147,17 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   return server;
 }
 
-function notFound(res: ServerResponse) {
-  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+/** Development: one line per request, when its answer is sent (never its query string: it may hold input). */
+function logRequest(req: IncomingMessage, res: ServerResponse, logger: Services['logger']) {
+  const started = performance.now();
+  res.once('finish', () => {
+    const path = (req.url ?? '').split('?')[0]?.slice(0, 200);
+    logger.info(`${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)} ms`);
+  });
+}
+
+function notFound(res: ServerResponse, text = 'Not found\n') {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
 }
 
 /** An error in tRPC's own response shape, for requests refused before tRPC runs. */

@@ -9,6 +9,9 @@ import { ALGORITHMS, readKey } from './auth/signing-keys.ts';
 
 const SETUP_HINT = 'Run `npm run setup` to generate one.';
 
+/** Where `npm run dev` serves the SPA: APP_ORIGIN's default. */
+const devOrigin = (webPort: number) => `http://localhost:${webPort}`;
+
 /** Secrets that tutorials, blog posts and frameworks ship as examples. Never accept them. */
 const KNOWN_WEAK_SECRETS = new Set([
   'secret',
@@ -103,70 +106,75 @@ function parseServices(text: string | undefined): { services: Record<string, str
 const seconds = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
 
-const schema = z
-  .object({
-    NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
-    JWT_ALG: z.preprocess(
-      emptyAsUndefined,
-      z.enum(ALGORITHMS, { error: `must be ${ALGORITHMS.join(', ')} or empty (HS256)` }).default('HS256'),
-    ),
-    JWT_SECRET: z.preprocess(emptyAsUndefined, secret.optional()),
-    JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
-    JWT_SECRET_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
-    ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, secret.optional()),
-    JWT_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
-    JWT_PUBLIC_KEY_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().optional()),
-    JWT_PUBLIC_KEY_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
-    JWT_SERVICES: z.preprocess(emptyAsUndefined, z.string().optional()),
-    JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
-    JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
-    ACCESS_TOKEN_TTL: seconds(900),
-    REFRESH_TOKEN_TTL: seconds(604_800),
-    SESSION_MAX_AGE: seconds(2_592_000),
-    REFRESH_REUSE_GRACE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60).default(10)),
-    ARGON2_MEMORY_KIB: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(19_456)),
-    ARGON2_TIME_COST: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2)),
-    HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
-    HASH_QUEUE_LIMIT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
-    AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(90)),
-    TRUST_PROXY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(0)),
-    DATABASE_URL: z.preprocess(
-      emptyAsUndefined,
-      z
-        .string()
-        .default('data/app.db')
-        // db/client.ts opens either; any other scheme is a mistake, not a file name.
-        .refine((url) => /^postgres(ql)?:\/\//i.test(url) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url), {
-          message: 'must be a SQLite file path (data/app.db) or a postgres:// URL',
-        }),
-    ),
-    HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
-    PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
-    HEADERS_TIMEOUT: seconds(10),
-    REQUEST_TIMEOUT: seconds(30),
-    KEEP_ALIVE_TIMEOUT: seconds(5),
-    MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(1000)),
-    MAX_CONNECTIONS_PER_IP: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
-    SMTP_URL: z.preprocess(
-      emptyAsUndefined,
-      z
-        .url({
-          protocol: /^smtps?$/,
-          error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com:465',
-        })
-        .optional(),
-    ),
-    MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).optional()),
-    REAUTH_WINDOW: seconds(600),
-    SIGN_UP_TOKEN_TTL: seconds(86_400),
-    PASSWORD_RESET_TOKEN_TTL: seconds(3600),
-    EMAIL_CHANGE_TOKEN_TTL: seconds(3600),
-    RATE_LIMIT_MAX_KEYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(50_000)),
-    APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
-    /** `true`: a production server on a plain-http APP_ORIGIN other than localhost (a test setup only). */
-    ALLOW_HTTP_ORIGIN: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
-    LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
-  })
+const variables = z.object({
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  JWT_ALG: z.preprocess(
+    emptyAsUndefined,
+    z.enum(ALGORITHMS, { error: `must be ${ALGORITHMS.join(', ')} or empty (HS256)` }).default('HS256'),
+  ),
+  JWT_SECRET: z.preprocess(emptyAsUndefined, secret.optional()),
+  JWT_SECRET_PREVIOUS: z.preprocess(emptyAsUndefined, secret.optional()),
+  JWT_SECRET_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
+  ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, secret.optional()),
+  JWT_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  JWT_PUBLIC_KEY_PREVIOUS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  JWT_PUBLIC_KEY_PREVIOUS_UNTIL: z.preprocess(emptyAsUndefined, isoTime),
+  JWT_SERVICES: z.preprocess(emptyAsUndefined, z.string().optional()),
+  JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  ACCESS_TOKEN_TTL: seconds(900),
+  REFRESH_TOKEN_TTL: seconds(604_800),
+  SESSION_MAX_AGE: seconds(2_592_000),
+  REFRESH_REUSE_GRACE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60).default(10)),
+  ARGON2_MEMORY_KIB: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(19_456)),
+  ARGON2_TIME_COST: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2)),
+  HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
+  HASH_QUEUE_LIMIT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
+  AUDIT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(90)),
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(0)),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('data/app.db')
+      // db/client.ts opens either; any other scheme is a mistake, not a file name.
+      .refine((url) => /^postgres(ql)?:\/\//i.test(url) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url), {
+        message: 'must be a SQLite file path (data/app.db) or a postgres:// URL',
+      }),
+  ),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
+  /** Vite's port in development (web/vite.config.ts); the default APP_ORIGIN follows it. */
+  WEB_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65_535).default(5173)),
+  HEADERS_TIMEOUT: seconds(10),
+  REQUEST_TIMEOUT: seconds(30),
+  KEEP_ALIVE_TIMEOUT: seconds(5),
+  MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(1000)),
+  MAX_CONNECTIONS_PER_IP: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(100)),
+  SMTP_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({
+        protocol: /^smtps?$/,
+        error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com:465',
+      })
+      .optional(),
+  ),
+  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).optional()),
+  REAUTH_WINDOW: seconds(600),
+  SIGN_UP_TOKEN_TTL: seconds(86_400),
+  PASSWORD_RESET_TOKEN_TTL: seconds(3600),
+  EMAIL_CHANGE_TOKEN_TTL: seconds(3600),
+  RATE_LIMIT_MAX_KEYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(50_000)),
+  APP_ORIGIN: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** `true`: a production server on a plain-http APP_ORIGIN other than localhost (a test setup only). */
+  ALLOW_HTTP_ORIGIN: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+});
+
+const KNOWN_VARIABLES = new Set(Object.keys(variables.shape));
+
+const schema = variables
   // Runs even when other variables failed (`when`), so a missing key is listed with them.
   .superRefine(
     (env, ctx) => {
@@ -212,7 +220,7 @@ const schema = z
       }
       const { problems: serviceProblems, services } = parseServices(env.JWT_SERVICES);
       for (const message of serviceProblems) problem('JWT_SERVICES', message);
-      const apiAudience = env.JWT_AUDIENCE ?? `${URL.parse(env.APP_ORIGIN ?? 'http://localhost:5173')?.origin}/trpc`;
+      const apiAudience = env.JWT_AUDIENCE ?? `${URL.parse(env.APP_ORIGIN ?? devOrigin(env.WEB_PORT))?.origin}/trpc`;
       for (const [name, audience] of Object.entries(services)) {
         if (audience === apiAudience) {
           problem('JWT_SERVICES', `gives ${name} this API's own audience (${audience}): its tokens would work here.`);
@@ -297,7 +305,7 @@ const schema = z
     }
   })
   .transform((env) => {
-    const appOrigin = new URL(env.APP_ORIGIN ?? 'http://localhost:5173').origin;
+    const appOrigin = new URL(env.APP_ORIGIN ?? devOrigin(env.WEB_PORT)).origin;
     const alg = env.JWT_ALG;
     // Both were checked above: readKey cannot fail here.
     const keyOf = (text: string | undefined, kind: 'private' | 'public') =>
@@ -339,6 +347,8 @@ const schema = z
       databaseUrl: env.DATABASE_URL,
       host: env.HOST,
       port: env.PORT,
+      /** Where `npm run dev` serves the SPA (Vite): APP_ORIGIN's default follows it. */
+      webPort: env.WEB_PORT,
       /** Slow-client limits for the HTTP server (milliseconds and connection counts). */
       http: {
         headersTimeoutMs: env.HEADERS_TIMEOUT * 1000,
@@ -394,13 +404,89 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
   throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'config'} ${issue.message}`));
 }
 
-/** Reads `.env` (when present) under the real environment: a real variable always wins. */
+/** The text of `.env`, or undefined when there is none; a ConfigError when it cannot be read. */
+function readEnvFile(envFile: string): string | undefined {
+  if (!existsSync(envFile)) return undefined;
+  try {
+    return readFileSync(envFile, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'this user may not read it' : code;
+    throw new ConfigError([`${envFile} cannot be read (${why}): make it a file this user can read, or remove it.`]);
+  }
+}
+
+/**
+ * Lines of an env file that parseEnv would misread without a word: a line with no `=` is
+ * skipped, and the value before it may swallow the next lines. Names each by its number.
+ */
+export function envFileProblems(text: string, envFile = '.env'): string[] {
+  const problems: string[] = [];
+  let openQuote: string | null = null;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    if (openQuote) {
+      if (raw.includes(openQuote)) openQuote = null;
+      return;
+    }
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^(?:export\s+)?[A-Za-z_][\w.-]*\s*=(.*)$/.exec(line);
+    if (!match) {
+      const shown = line.length > 40 ? `${line.slice(0, 40)}…` : line;
+      problems.push(
+        `${envFile} line ${index + 1} ("${shown}") is not NAME=value: add the "=", or make it a # comment.`,
+      );
+      return;
+    }
+    // A quoted value may go on over several lines, up to its closing quote.
+    const value = match[1]!.trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === '`') && !value.slice(1).includes(quote)) openQuote = quote;
+  });
+  if (openQuote) problems.push(`${envFile}: a value opened with ${openQuote} is never closed.`);
+  return problems;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Warnings for names in `.env` that nothing reads (a typo is silently ignored otherwise), with the nearest known name. */
+export function envFileWarnings(envFile = '.env'): string[] {
+  const text = readEnvFile(envFile);
+  if (text === undefined) return [];
+  return Object.keys(parseEnv(text))
+    .filter((name) => !KNOWN_VARIABLES.has(name))
+    .map((name) => {
+      const [nearest] = [...KNOWN_VARIABLES]
+        .map((known) => ({ known, distance: editDistance(name.toUpperCase(), known) }))
+        .sort((x, y) => x.distance - y.distance);
+      const hint = nearest && nearest.distance <= 3 ? `: did you mean ${nearest.known}?` : ' (see .env.example)';
+      return `${envFile} sets ${name}, which nothing reads${hint}`;
+    });
+}
+
+/**
+ * Reads `.env` (when present) under the real environment: a real variable always wins. A
+ * file that cannot be read, or has a line parseEnv would misread, is a ConfigError.
+ */
 export function readEnvironment(
   envFile = '.env',
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string | undefined> {
-  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
-  return { ...fromFile, ...env };
+  const text = readEnvFile(envFile);
+  if (text === undefined) return { ...env };
+  const problems = envFileProblems(text, envFile);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...parseEnv(text), ...env };
 }
 
 /** Reads and parses the configuration once; what the server and scripts call at boot. */

@@ -8,7 +8,7 @@ import { MigrationError, migrateDatabase } from '../db/migrate.ts';
 import { describeConnectionError } from '../db/postgres.ts';
 import { createApp } from './app.ts';
 import { createServices } from './context.ts';
-import { ConfigError, loadConfig } from './env.ts';
+import { ConfigError, envFileWarnings, loadConfig } from './env.ts';
 import { createLogger } from './logger.ts';
 
 /** In-flight requests get this long to finish after a shutdown signal. */
@@ -31,6 +31,7 @@ async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
 
 const config = await orExit(() => loadConfig());
 const logger = createLogger(config.logLevel);
+for (const warning of envFileWarnings()) logger.warn(warning);
 const db = await orExit(() => openDatabase(config.databaseUrl));
 const applied = await orExit(() => migrateDatabase(db));
 if (applied > 0) logger.info(`Applied ${applied} database migration(s) (${db.engine})`);
@@ -64,8 +65,14 @@ const prune = async () => {
 };
 await prune();
 setInterval(() => void prune(), PRUNE_INTERVAL_MS).unref();
-server.on('error', (error) => {
-  logger.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
+server.on('error', (error: NodeJS.ErrnoException) => {
+  const why =
+    error.code === 'EADDRINUSE'
+      ? `the port is in use (another copy of the server?): stop that program, or set PORT to a free port`
+      : error.code === 'EACCES'
+        ? 'this user may not use that port (below 1024?): set PORT to 1024 or above'
+        : error.message;
+  logger.error(`Cannot listen on ${config.host}:${config.port}: ${why}`);
   process.exit(1);
 });
 server.listen(config.port, config.host, () => {

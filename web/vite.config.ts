@@ -4,13 +4,14 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, loadEnv } from 'vite';
 
 export default defineConfig(({ mode }) => {
-  // The API's PORT comes from the project's .env, like the server's.
-  const { PORT = '' } = loadEnv(mode, '..', '');
+  // PORT (the API) and WEB_PORT (this server) come from the environment or the project's
+  // .env, as the API reads them; APP_ORIGIN's default follows WEB_PORT.
+  const { PORT = '', WEB_PORT = '' } = loadEnv(mode, '..', '');
   return {
     plugins: [react()],
     server: {
-      // APP_ORIGIN defaults to http://localhost:5173: another port would be another origin.
-      port: 5173,
+      port: Number(WEB_PORT || 5173),
+      // Another port would be another origin than APP_ORIGIN: stop instead (and `npm run dev` with it).
       strictPort: true,
       proxy: { '/trpc': `http://127.0.0.1:${PORT || 3000}` },
     },

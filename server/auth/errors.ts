@@ -40,7 +40,8 @@ export const AUTH_ERRORS = {
   second_factor_required: {
     status: 'UNAUTHORIZED',
     bearerError: null,
-    message: 'Confirm it is you with a second factor: a code from your authenticator app, a passkey, or a recovery code',
+    message:
+      'Confirm it is you with a second factor: a code from your authenticator app, a passkey, or a recovery code',
   },
   /** The sign-in's second-factor step is missing, used or past its few minutes: start again. */
   second_factor_expired: {

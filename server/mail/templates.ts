@@ -185,7 +185,9 @@ export const templates: { [K in MailKind]: (data: MailData[K], context: MailCont
     compose('A passkey was removed', [
       `The passkey "${name}" was removed from your ${APP_NAME} account and no longer signs in.`,
       ...(lastFactor
-        ? ['It was your last second factor: signing in needs only the password now, and your recovery codes no longer work.']
+        ? [
+            'It was your last second factor: signing in needs only the password now, and your recovery codes no longer work.',
+          ]
         : []),
       'If this was not you, reset your password now and contact us.',
     ]),

@@ -196,7 +196,11 @@ export function createPasskeys(db: Db, { origin, rpName }: { origin: string; rpN
      * up first), this origin and RP ID, user verification, and a credential ID that is the
      * one the authenticator attested. Stores nothing (`store` does).
      */
-    async verifyRegistration(userId: string, response: RegistrationResponseJSON, now: Date): Promise<RegistrationCheck> {
+    async verifyRegistration(
+      userId: string,
+      response: RegistrationResponseJSON,
+      now: Date,
+    ): Promise<RegistrationCheck> {
       const challenge = await consumeChallenge(response.response.clientDataJSON, 'registration', userId, now);
       if (!challenge) return { ok: false, reason: 'expired_challenge' };
       // Malformed input makes the library throw: to the caller, that is a response not verified.
