@@ -17,7 +17,7 @@ import { createSessionStore } from './auth/sessions.ts';
 import { createAccessTokens } from './auth/tokens.ts';
 import type { Config } from './env.ts';
 import { createMailer } from './mail/mailer.ts';
-import { APP_NAME } from './mail/templates.ts';
+import { APP_NAME } from './app-name.ts';
 import { getClientIp } from './http/client-ip.ts';
 import { readTransport, type Transport } from './auth/transport.ts';
 import type { Logger } from './logger.ts';

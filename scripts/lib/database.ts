@@ -7,8 +7,7 @@ import { describeConnectionError } from '../../db/postgres.ts';
 /** The reason to print for a database error, or undefined for a bug (shown in full). */
 export function databaseProblem(error: unknown): string | undefined {
   if (error instanceof DatabaseUrlError || error instanceof MigrationError) return error.message;
-  const unreachable = describeConnectionError(error);
-  return unreachable === undefined ? undefined : `Cannot use the database: ${unreachable}`;
+  return describeConnectionError(error);
 }
 
 /** Opens and migrates DATABASE_URL's database; `fail` prints a known problem and exits. */

@@ -2,8 +2,9 @@
 // subject, a plain-text body and a simple HTML body. Edit it to change a mail's wording or
 // to add a kind (add its data to MailData, then its function to `templates`).
 
-/** Names the app in every subject line. */
-export const APP_NAME = 'tRPC JWT starter';
+import { APP_NAME } from '../app-name.ts';
+
+export { APP_NAME };
 
 /** What each kind of mail needs; callers of enqueueMail are type-checked against it. */
 export interface MailData {

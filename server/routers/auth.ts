@@ -11,7 +11,7 @@ import {
   resetPassword,
   setNewPassword,
 } from '../auth/account-lifecycle.ts';
-import { CONFLICTING_COOKIES, presentedAccessToken } from '../auth/authenticate.ts';
+import { CONFLICTING_COOKIES, presentedAccessToken, requireUser } from '../auth/authenticate.ts';
 import type { PublicUser } from '../auth/accounts.ts';
 import { REFRESH_COOKIE, SECOND_FACTOR_COOKIE, secondFactorCookie } from '../auth/cookies.ts';
 import { authenticationResponseInput } from '../auth/second-factor/passkeys.ts';
@@ -40,6 +40,21 @@ import { protectedProcedure, publicProcedure, router } from '../trpc.ts';
 const INVALID_CREDENTIALS = 'Invalid e-mail or password';
 
 export const authRouter = router({
+  /**
+   * Who is signed in, or null: what an app asks when it loads, answered without a 401 when
+   * nobody is (no access token at all). A token that is there but expired, revoked or bad
+   * is refused exactly as by user.me, so the client refreshes on `expired_token`.
+   */
+  session: publicProcedure.query(async ({ ctx }) => {
+    if (!presentedAccessToken(ctx) && !ctx.hasConflictingAuthCookies) return null;
+    const user = await requireUser(ctx).catch((error: unknown) => {
+      if (!(error instanceof AuthError)) throw error;
+      ctx.logger.debug('access token refused', { code: error.code, reason: error.reason, ip: ctx.ip });
+      throw toTRPCError(error);
+    });
+    return (await ctx.accounts.getUser(user.id)) ?? null;
+  }),
+
   /** Always the same answer: a link to a new address, a notice to one that has an account. */
   register: publicProcedure.input(z.object({ email: emailInput })).mutation(async ({ ctx, input }) => {
     await requestSignUp(ctx, input.email);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { mailOwner } from '../auth/second-factor/prove.ts';
 import { enrolmentOf } from '../auth/second-factor/totp.ts';
 import type { Context } from '../context.ts';
-import { APP_NAME } from '../mail/templates.ts';
+import { APP_NAME } from '../app-name.ts';
 import { protectedProcedure, recentAuthProcedure, router } from '../trpc.ts';
 
 async function currentAccount(ctx: Context & { user: { id: string } }) {

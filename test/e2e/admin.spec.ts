@@ -3,7 +3,7 @@
 // password), enable them again, send a password reset that arrives and works, change a role
 // only after confirming, and filter the audit log by user and event type.
 import type { Page } from '@playwright/test';
-import { PASSWORD, createAccount, expect, linkIn, signIn, test, waitForMail } from './fixtures.ts';
+import { PASSWORD, choosePassword, createAccount, expect, linkIn, signIn, test, waitForMail } from './fixtures.ts';
 
 // Browser globals used inside page.evaluate() callbacks (the test program has no DOM lib).
 declare const document: { documentElement: { scrollWidth: number } };
@@ -72,7 +72,7 @@ test('an admin finds a user, disables them (signed out at once), enables them ag
   await row.getByRole('button', { name: `Send password reset to ${email}` }).click();
   await expect(row.getByRole('status')).toHaveText(`A password-reset link was sent to ${email}.`);
   await user.goto(linkIn(await waitForMail(email, /Reset your password/)));
-  await user.getByLabel('New password').fill(NEW_PASSWORD);
+  await choosePassword(user, 'New password', NEW_PASSWORD);
   await user.getByRole('button', { name: 'Set new password' }).click();
   await expect(user.getByTestId('me-email')).toHaveText(email);
   await userContext.close();

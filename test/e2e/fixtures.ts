@@ -31,6 +31,12 @@ export async function signIn(page: Page, email: string) {
   await expect(page.getByTestId('me-email')).toHaveText(email);
 }
 
+/** Fills a new password and its repetition (NewPasswordField), as a user choosing one does. */
+export async function choosePassword(page: Page, label: 'Password' | 'New password', password: string) {
+  await page.getByLabel(label, { exact: true }).fill(password);
+  await page.getByLabel(`Repeat the ${label.toLowerCase()}`).fill(password);
+}
+
 /** Waits until the access token (ACCESS_TOKEN_TTL=3 s) has certainly expired. */
 export const waitPastAccessLifetime = (page: Page) => page.waitForTimeout(4_000);
 

@@ -5,6 +5,7 @@
 import type { CDPSession, Page } from '@playwright/test';
 import {
   PASSWORD,
+  choosePassword,
   createAccount,
   expect,
   linkIn,
@@ -92,7 +93,7 @@ test('add a passkey; sign in with it alone, as the second step and for a reset; 
   await page.getByLabel('Email').fill(email);
   await page.getByRole('button', { name: 'Send reset link' }).click();
   await page.goto(linkIn(await waitForMail(email, /Reset your password/)));
-  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await choosePassword(page, 'New password', NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set new password' }).click();
   await expect(page.getByText('This account uses two-step verification')).toBeVisible();
   // A passkey-only account is offered the passkey and a recovery code, not an app's code.

@@ -21,6 +21,7 @@ test('every procedure and its access, reviewed: a change of access shows here', 
   const access = Object.fromEntries(procedures.map(([path, p]) => [path, p._def.meta?.access]));
   expect(access).toEqual({
     health: 'public',
+    'auth.session': 'public',
     'auth.register': 'public',
     'auth.completeRegistration': 'public',
     'auth.login': 'public',

@@ -1,7 +1,8 @@
 // Routes and the signed-in layout. Pages live in ./pages, one per file.
 import { useMutation } from '@tanstack/react-query';
-import { lazy, Suspense } from 'react';
-import { Link, Redirect, Route, Switch } from 'wouter';
+import { type ReactNode, lazy, Suspense, useEffect, useRef } from 'react';
+import { Link, Redirect, Route, Switch, useLocation, useRoute } from 'wouter';
+import { signInPathFor } from './auth/return-path.ts';
 import { endSession } from './auth/session.ts';
 import { useMe } from './auth/use-me.ts';
 import { usePermissions } from './auth/use-permissions.ts';
@@ -20,6 +21,7 @@ import { SessionsPage } from './pages/SessionsPage.tsx';
 import { SetPasswordPage } from './pages/SetPasswordPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { trpc } from './trpc.ts';
+import { APP_NAME, usePageTitle } from './use-page-title.ts';
 
 // Vite replaces import.meta.env.DEV with false in a build: the page's chunk is never emitted.
 const DevMailboxPage = import.meta.env.DEV
@@ -31,21 +33,37 @@ export function App() {
     <>
       {import.meta.env.DEV && <DevBanner />}
       <Switch>
-        <Route path="/sign-in" component={SignInPage} />
+        <Route path="/sign-in">
+          <SignedOutLayout>
+            <SignInPage />
+          </SignedOutLayout>
+        </Route>
         <Route path="/register">
-          <RequestLinkPage mode="sign-up" />
+          <SignedOutLayout>
+            <RequestLinkPage mode="sign-up" />
+          </SignedOutLayout>
         </Route>
         <Route path="/forgot-password">
-          <RequestLinkPage mode="reset" />
+          <SignedOutLayout>
+            <RequestLinkPage mode="reset" />
+          </SignedOutLayout>
         </Route>
         {/* Where the e-mailed links land; each works signed in or not. */}
         <Route path="/complete-sign-up">
-          <SetPasswordPage mode="sign-up" />
+          <SignedOutLayout>
+            <SetPasswordPage mode="sign-up" />
+          </SignedOutLayout>
         </Route>
         <Route path="/reset-password">
-          <SetPasswordPage mode="reset" />
+          <SignedOutLayout>
+            <SetPasswordPage mode="reset" />
+          </SignedOutLayout>
         </Route>
-        <Route path="/confirm-email" component={ConfirmEmailPage} />
+        <Route path="/confirm-email">
+          <SignedOutLayout>
+            <ConfirmEmailPage />
+          </SignedOutLayout>
+        </Route>
         {DevMailboxPage && (
           <Route path="/dev/mailbox">
             <Suspense fallback={<p className="loading">Loading…</p>}>
@@ -67,26 +85,30 @@ function SignedIn() {
   // What the role may do decides which links and routes exist; the server checks every call anyway.
   const permissions = usePermissions();
   const signOut = useMutation(trpc.auth.logout.mutationOptions({ onSuccess: () => endSession('You signed out.') }));
+  const [location] = useLocation();
   if (me.isPending) return <p className="loading">Loading…</p>;
-  if (me.isError) return <Redirect to="/sign-in" />;
+  if (me.isError) return <Unavailable error={me.error} onRetry={() => void me.refetch()} />;
+  // Back to this page once signed in (SignInPage checks the path it is given).
+  if (me.data === null) return <Redirect to={signInPathFor(`${location}${window.location.search}`)} />;
   if (permissions.isPending) return <p className="loading">Loading…</p>;
   const canSeeNotes = permissions.can('note:read');
   const canAdminister = permissions.can('user:read:any');
   return (
     <>
       <header>
+        <Link href="/" className="brand">
+          {APP_NAME}
+        </Link>
+        {/* One row at any width: on a phone the links scroll sideways inside the bar. */}
         <nav aria-label="Main">
-          <Link href="/" className="brand">
-            tRPC JWT starter
-          </Link>
-          <Link href="/">Home</Link>
-          {canSeeNotes && <Link href="/notes">Notes</Link>}
-          <Link href="/sessions">Sessions</Link>
-          <Link href="/account">Account</Link>
-          <Link href="/security">Security</Link>
-          {canAdminister && <Link href="/admin">Admin</Link>}
+          <NavLink href="/">Home</NavLink>
+          {canSeeNotes && <NavLink href="/notes">Notes</NavLink>}
+          <NavLink href="/sessions">Sessions</NavLink>
+          <NavLink href="/account">Account</NavLink>
+          <NavLink href="/security">Security</NavLink>
+          {canAdminister && <NavLink href="/admin">Admin</NavLink>}
         </nav>
-        <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+        <button type="button" className="sign-out" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
           Sign out
         </button>
       </header>
@@ -108,14 +130,64 @@ function SignedIn() {
           <Route path="/password" component={ChangePasswordPage} />
           <Route path="/security" component={SecurityPage} />
           {canAdminister && <Route path="/admin" component={AdminPage} />}
-          <Route>
-            <h1>Page not found</h1>
-            <p>
-              <Link href="/">Go home</Link>
-            </p>
-          </Route>
+          <Route component={NotFound} />
         </Switch>
       </main>
     </>
+  );
+}
+
+/** The app's name above the sign-in, sign-up and link pages, as the signed-in header shows it. */
+function SignedOutLayout({ children }: { children: ReactNode }) {
+  return (
+    <>
+      <header className="signed-out">
+        <Link href="/" className="brand">
+          {APP_NAME}
+        </Link>
+      </header>
+      {children}
+    </>
+  );
+}
+
+/** A link of the main navigation: marked as the current page where it is (aria-current). */
+function NavLink({ href, children }: { href: string; children: ReactNode }) {
+  const [isActive] = useRoute(href === '/' ? '/' : `${href}/*?`);
+  const ref = useRef<HTMLAnchorElement>(null);
+  // On a phone the links scroll sideways: the current one is brought into the bar.
+  useEffect(() => {
+    if (isActive) ref.current?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [isActive]);
+  return (
+    <Link href={href} ref={ref} aria-current={isActive ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+function NotFound() {
+  usePageTitle('Page not found');
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        <Link href="/">Go home</Link>
+      </p>
+    </>
+  );
+}
+
+/** Who the user is could not be asked: the server is down or unreachable (a 401 ends in sign-in instead). */
+function Unavailable({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  usePageTitle('Cannot reach the server');
+  return (
+    <main className="narrow">
+      <h1>Cannot reach the server</h1>
+      <ErrorMessage error={error} />
+      <button type="button" onClick={onRetry}>
+        Try again
+      </button>
+    </main>
   );
 }

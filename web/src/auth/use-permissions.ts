@@ -5,7 +5,7 @@ import type { Capability, Permission } from '../../../server/auth/permissions.ts
 import { queryClient } from '../query-client.ts';
 import { trpc } from '../trpc.ts';
 import { onSessionRefreshed } from './session.ts';
-import { useMe } from './use-me.ts';
+import { meQueryKey, useMe } from './use-me.ts';
 
 /**
  * `can()` answers like the server does. A capability (`note:update`) needs `:own` or `:any`
@@ -19,8 +19,9 @@ import { useMe } from './use-me.ts';
  * can('user:read:any') // an admin
  */
 export function usePermissions() {
-  const permissions = useQuery(trpc.user.permissions.queryOptions());
   const me = useMe();
+  // Asked only of someone signed in: a signed-out page load makes no request that answers 401.
+  const permissions = useQuery({ ...trpc.user.permissions.queryOptions(), enabled: Boolean(me.data) });
   const granted: readonly Permission[] = permissions.data ?? [];
   const can = (wanted: Capability | Permission, ownerId?: string) => {
     const [entity, action, required] = wanted.split(':');
@@ -36,6 +37,6 @@ export function usePermissions() {
 // server then answers `expired_token` early, and refreshLink refreshes and retries). Ask
 // again who the user is and what they may do, so the navigation follows at once.
 onSessionRefreshed(() => {
-  void queryClient.invalidateQueries({ queryKey: trpc.user.me.queryKey() });
+  void queryClient.invalidateQueries({ queryKey: meQueryKey() });
   void queryClient.invalidateQueries({ queryKey: trpc.user.permissions.queryKey() });
 });

@@ -54,7 +54,7 @@ export function SecondFactorField({
     <>
       {onPasskey && supportsPasskeys && (
         <>
-          <button type="button" onClick={() => void askPasskey()} disabled={asking}>
+          <button type="button" className="wide" onClick={() => void askPasskey()} disabled={asking}>
             Use a passkey
           </button>
           {passkeyError !== null && <ErrorMessage error={passkeyError} />}

@@ -8,10 +8,12 @@ import { endSession } from '../auth/session.ts';
 import type { Me } from '../auth/use-me.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 const CONFIRM_WORD = 'DELETE';
 
 export function AccountPage({ user }: { user: Me }) {
+  usePageTitle('Account');
   const passwordHeading = useId();
   return (
     <>

@@ -11,6 +11,7 @@ import type { AppRouter } from '../../../server/routers/_app.ts';
 import { useMe } from '../auth/use-me.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 type AdminUser = inferRouterOutputs<AppRouter>['admin']['listUsers']['users'][number];
 type AuditQuery = inferRouterInputs<AppRouter>['admin']['auditEvents'];
@@ -53,6 +54,7 @@ const EVENT_TYPES: Record<AuditEventType, string> = {
 };
 
 export function AdminPage() {
+  usePageTitle('Admin');
   return (
     <>
       <h1>Admin</h1>

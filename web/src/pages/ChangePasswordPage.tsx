@@ -1,10 +1,13 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId } from 'react';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { NewPasswordField } from '../components/NewPasswordField.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 export function ChangePasswordPage() {
-  const ids = { current: useId(), next: useId() };
+  usePageTitle('Change password');
+  const ids = { current: useId() };
   const change = useMutation(trpc.auth.changePassword.mutationOptions());
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -22,16 +25,7 @@ export function ChangePasswordPage() {
       <form onSubmit={submit} className="narrow">
         <label htmlFor={ids.current}>Current password</label>
         <input id={ids.current} name="currentPassword" type="password" autoComplete="current-password" required />
-        <label htmlFor={ids.next}>New password</label>
-        <input
-          id={ids.next}
-          name="newPassword"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
-          maxLength={256}
-          required
-        />
+        <NewPasswordField label="New password" name="newPassword" error={null} />
         <ErrorMessage error={change.error} />
         <button type="submit" disabled={change.isPending}>
           Change password

@@ -4,15 +4,18 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { takeLinkToken } from '../auth/link-token.ts';
+import { meQueryKey } from '../auth/use-me.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 export function ConfirmEmailPage() {
+  usePageTitle('Confirm e-mail');
   const [token] = useState(takeLinkToken);
   const queryClient = useQueryClient();
   const confirm = useMutation(
     trpc.account.confirmEmailChange.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.user.me.queryKey() }),
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: meQueryKey() }),
     }),
   );
   const { mutate } = confirm;

@@ -3,6 +3,7 @@
 // production build contains none of it (and the server answers dev.mailbox 404 there).
 import { useQuery } from '@tanstack/react-query';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 const URL_PATTERN = /(https?:\/\/[^\s<>"]+)/;
 
@@ -19,6 +20,7 @@ const withLinks = (text: string) =>
   );
 
 export function DevMailboxPage() {
+  usePageTitle('Dev mailbox');
   // Polls, so a mail shows up while this page is open in another tab.
   const mails = useQuery({ ...trpc.dev.mailbox.queryOptions(), refetchInterval: 2_000 });
   return (

@@ -1,4 +1,7 @@
+import { usePageTitle } from '../use-page-title.ts';
+
 export function HomePage({ user }: { user: { id: string; email: string; role: string } }) {
+  usePageTitle('Home');
   return (
     <>
       <h1>Welcome</h1>

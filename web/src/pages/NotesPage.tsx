@@ -11,6 +11,7 @@ import type { Me } from '../auth/use-me.ts';
 import { usePermissions } from '../auth/use-permissions.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 type Note = inferRouterOutputs<AppRouter>['note']['list']['notes'][number];
 type NoteInput = { title: string; body: string };
@@ -32,6 +33,7 @@ function noteInput(form: HTMLFormElement): NoteInput {
 }
 
 export function NotesPage({ user }: { user: Me }) {
+  usePageTitle('Notes');
   const { can } = usePermissions();
   const queryClient = useQueryClient();
   const seesEveryone = can('note:read:any');

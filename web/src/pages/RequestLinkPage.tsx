@@ -6,10 +6,12 @@ import { type FormEvent, useEffect, useId, useRef } from 'react';
 import { Link } from 'wouter';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 type Mode = 'sign-up' | 'reset';
 
 export function RequestLinkPage({ mode }: { mode: Mode }) {
+  usePageTitle(mode === 'sign-up' ? 'Create account' : 'Forgot password');
   const isSignUp = mode === 'sign-up';
   const ids = { email: useId(), error: useId() };
   const register = useMutation(trpc.auth.register.mutationOptions());

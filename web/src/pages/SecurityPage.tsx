@@ -6,8 +6,10 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { createPasskey, supportsPasskeys } from '../auth/passkeys.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 export function SecurityPage() {
+  usePageTitle('Security');
   const ids = { totp: useId(), passkeys: useId(), codes: useId() };
   const status = useQuery(trpc.secondFactor.status.queryOptions());
   const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);

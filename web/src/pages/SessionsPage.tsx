@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endSession } from '../auth/session.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 const when = (date: string | Date) => new Date(date).toLocaleString();
 
@@ -15,6 +16,7 @@ function describeDevice(userAgent: string | null): string {
 }
 
 export function SessionsPage() {
+  usePageTitle('Sessions');
   const queryClient = useQueryClient();
   const sessions = useQuery(trpc.session.list.queryOptions());
   const refetch = () => queryClient.invalidateQueries({ queryKey: trpc.session.list.queryKey() });

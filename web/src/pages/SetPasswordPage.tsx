@@ -9,8 +9,10 @@ import { type Me, useSignedIn } from '../auth/use-me.ts';
 import { NewPasswordField } from '../components/NewPasswordField.tsx';
 import { type SecondFactorProof, SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
 import { trpc } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 export function SetPasswordPage({ mode }: { mode: 'sign-up' | 'reset' }) {
+  usePageTitle(mode === 'sign-up' ? 'Choose a password' : 'Choose a new password');
   const isSignUp = mode === 'sign-up';
   const [token] = useState(takeLinkToken);
   const signedIn = useSignedIn();

@@ -2,19 +2,24 @@
 // link (RequestLinkPage); passkeys are added on the Security page.
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useId } from 'react';
-import { Link } from 'wouter';
+import { Link, useSearchParams } from 'wouter';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { authErrorOf } from '../auth/refresh-link.ts';
 import { passkeyAssertion, supportsPasskeys } from '../auth/passkeys.ts';
+import { safeReturnPath } from '../auth/return-path.ts';
 import { useSignedIn } from '../auth/use-me.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { SecondFactorField, readSecondFactor } from '../components/SecondFactorField.tsx';
 import { trpc, trpcClient } from '../trpc.ts';
+import { usePageTitle } from '../use-page-title.ts';
 
 export function SignInPage() {
+  usePageTitle('Sign in');
   const notice = (useHistoryState() as { notice?: string } | null)?.notice;
   const ids = { email: useId(), password: useId(), error: useId() };
-  const signedIn = useSignedIn();
+  // The page that sent the user here, if it is one of this site's (return-path.ts).
+  const returnTo = safeReturnPath(useSearchParams()[0].get('next'));
+  const signedIn = useSignedIn(returnTo);
   const login = useMutation(
     trpc.auth.login.mutationOptions({
       onSuccess: ({ user }) => {
@@ -37,7 +42,9 @@ export function SignInPage() {
   }
 
   if (login.data?.secondFactor) {
-    return <SecondFactorStep methods={login.data.secondFactor.methods} onRestart={() => login.reset()} />;
+    return (
+      <SecondFactorStep methods={login.data.secondFactor.methods} returnTo={returnTo} onRestart={() => login.reset()} />
+    );
   }
   return (
     <main className="narrow">
@@ -71,6 +78,7 @@ export function SignInPage() {
           <p className="separator">or</p>
           <button
             type="button"
+            className="wide"
             onClick={() => {
               login.reset();
               withPasskey.mutate();
@@ -95,9 +103,18 @@ export function SignInPage() {
 type Method = 'totp' | 'passkey' | 'recovery_code';
 
 /** After the right password of an account with a second factor: the code or passkey, then a session. */
-function SecondFactorStep({ methods, onRestart }: { methods: Method[]; onRestart: () => void }) {
+function SecondFactorStep({
+  methods,
+  returnTo,
+  onRestart,
+}: {
+  methods: Method[];
+  returnTo: string;
+  onRestart: () => void;
+}) {
+  usePageTitle('Two-step verification');
   const totp = methods.includes('totp');
-  const signedIn = useSignedIn();
+  const signedIn = useSignedIn(returnTo);
   const complete = useMutation(trpc.auth.completeSignIn.mutationOptions({ onSuccess: ({ user }) => signedIn(user) }));
   const expired = authErrorOf(complete.error) === 'second_factor_expired';
 

@@ -1,0 +1,32 @@
+// After sign-in the SPA returns to the page that sent the user there, but only to a page of
+// this site: the `next` value is in a URL anyone can send, so every way out is refused.
+import { expect, test } from 'vitest';
+import { safeReturnPath, signInPathFor } from '../../../web/src/auth/return-path.ts';
+
+test.each(['/notes', '/notes?page=2', '/admin#audit', '/security', '/a/b/../c'])('follows %s', (path) => {
+  expect(safeReturnPath(path)).toBe(new URL(path, 'https://x.invalid').href.slice('https://x.invalid'.length));
+});
+
+test.each([
+  ['an absolute URL', 'https://evil.example/phish'],
+  ['a protocol-relative URL', '//evil.example/phish'],
+  ['a backslash one, which browsers read alike', '/\\evil.example'],
+  ['a mixed slash one', '/\\/evil.example'],
+  ['a javascript: URL', 'javascript:alert(1)'],
+  ['a relative path', 'notes'],
+  ['a tab that makes //', '/\t/evil.example'],
+  ['a newline', '/notes\n//evil.example'],
+  ['the sign-in page itself', '/sign-in'],
+  ['nothing', ''],
+  ['no value', null],
+])('refuses %s', (_, next) => {
+  expect(safeReturnPath(next)).toBe('/');
+});
+
+test('the sign-in address carries the page, encoded, and round-trips', () => {
+  const path = '/notes?q=a b&x=1#top';
+  const href = signInPathFor(path);
+  expect(href).toBe(`/sign-in?next=${encodeURIComponent(path)}`);
+  expect(safeReturnPath(new URL(href, 'https://x.invalid').searchParams.get('next'))).toBe('/notes?q=a%20b&x=1#top');
+  expect(signInPathFor('/')).toBe('/sign-in');
+});
