@@ -17,7 +17,6 @@ import {
 
 // Browser globals used inside page.evaluate() callbacks (the test program has no DOM lib).
 declare const location: { href: string; hash: string };
-declare const document: { documentElement: { scrollWidth: number } };
 
 const NEW_PASSWORD = 'another long e2e password';
 
