@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 
 /** The lines server/main.ts prints when it will not start, whatever the code says. */
-const FATAL = /^(Refusing to start\.|\S+ error +Cannot listen on )/m;
+const FATAL = /^Refusing to start\.|Cannot listen on /m;
 
 const child = spawn(
   process.execPath,

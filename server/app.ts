@@ -12,6 +12,8 @@ import { RateLimitError } from './auth/rate-limits.ts';
 import { limitConnections, timeoutOptions } from './http/connection-limits.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
 import { HEALTH_PATHS, serveHealth } from './http/health.ts';
+import { assignRequestId } from './http/request-id.ts';
+import { type Logger, forRequest } from './logger.ts';
 import { createStaticFiles } from './http/static-files.ts';
 import { createContextFactory, type Services } from './context.ts';
 import { appRouter } from './routers/_app.ts';
@@ -47,9 +49,9 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
       }
       return { headers };
     },
-    onError({ error, path }) {
+    onError({ error, path, ctx }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
-        services.logger.error(`${path ?? '(no procedure)'} failed`, loggableFailure(error));
+        (ctx?.logger ?? services.logger).error(`${path ?? '(no procedure)'} failed`, loggableFailure(error));
       }
     },
   });
@@ -129,15 +131,18 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   }
 
   const server = createServer(timeoutOptions(services.config.http), (req, res) => {
-    if (logRequests) logRequest(req, res, services.logger);
+    const requestId = assignRequestId(req, res, services.config.trustProxy);
+    const logger = forRequest(services.logger, requestId);
+    if (logRequests) logRequest(req, res, logger);
     const isApi = /^\/trpc(\/|\?|$)/.test(req.url ?? '');
     setHeaders(res, isApi);
     handle(req, res, isApi).catch((error: unknown) => {
       const path = (req.url ?? '').split('?')[0]?.slice(0, 200);
-      services.logger.error(`${req.method} ${path} failed`, { stack: (error as Error)?.stack });
+      logger.error(`${req.method} ${path} failed`, { stack: (error as Error)?.stack });
       if (res.headersSent) return void res.destroy();
       // Whatever the handler set described the response it meant to send.
       for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.setHeader('x-request-id', requestId);
       setHeaders(res, isApi);
       if (isApi) sendTrpcError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Internal server error\n');
@@ -148,7 +153,7 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
 }
 
 /** Development: one line per request, when its answer is sent (never its query string: it may hold input). */
-function logRequest(req: IncomingMessage, res: ServerResponse, logger: Services['logger']) {
+function logRequest(req: IncomingMessage, res: ServerResponse, logger: Logger) {
   const started = performance.now();
   res.once('finish', () => {
     const path = (req.url ?? '').split('?')[0]?.slice(0, 200);

@@ -20,7 +20,8 @@ import { createMailer } from './mail/mailer.ts';
 import { APP_NAME } from './app-name.ts';
 import { getClientIp } from './http/client-ip.ts';
 import { readTransport, type Transport } from './auth/transport.ts';
-import type { Logger } from './logger.ts';
+import { type Logger, forRequest } from './logger.ts';
+import { requestIdOf } from './http/request-id.ts';
 
 export interface ServerDeps {
   db: Db;
@@ -74,6 +75,8 @@ export interface RequestScope {
   /** A POST with no body at all: a tRPC client's `.mutate()` without an argument (see trpc.ts). */
   hasEmptyBody: boolean;
   setCookie: (header: string) => void;
+  /** Set by server/app.ts on every HTTP request: each log line of the request carries it. */
+  requestId?: string;
 }
 
 /** @example createInnerContext(services, { cookies: { '__Host-access_token': jwt } }) */
@@ -82,6 +85,7 @@ export function createInnerContext(services: Services, request: Partial<RequestS
   const userAgent = request.userAgent ?? null;
   return {
     ...services,
+    logger: request.requestId ? forRequest(services.logger, request.requestId) : services.logger,
     ip,
     userAgent,
     transport: request.transport ?? 'cookie',
@@ -101,6 +105,7 @@ export function createContextFactory(services: Services) {
     // server/app.ts refused the request already if its transport had a problem.
     const { transport = 'cookie', bearerToken } = readTransport(req);
     const scope = {
+      requestId: requestIdOf(req),
       ip: getClientIp(req, services.config.trustProxy),
       userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
       hasEmptyBody:

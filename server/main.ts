@@ -30,7 +30,8 @@ async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
 }
 
 const config = await orExit(() => loadConfig());
-const logger = createLogger(config.logLevel);
+// JSON lines for a log collector in production; readable lines at a developer's terminal.
+const logger = createLogger(config.logLevel, { format: config.nodeEnv === 'production' ? 'json' : 'pretty' });
 for (const warning of envFileWarnings()) logger.warn(warning);
 const db = await orExit(() => openDatabase(config.databaseUrl));
 const applied = await orExit(() => migrateDatabase(db));
