@@ -6,8 +6,7 @@
 import pino from 'pino';
 import pretty from 'pino-pretty';
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LEVELS)[number];
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = Record<LogLevel, (message: string, details?: Record<string, unknown>) => void> & {
   /** The same logger, adding `bindings` to every line (a request's id). Test loggers may leave it out. */
   child?: (bindings: Record<string, unknown>) => Logger;
