@@ -44,6 +44,17 @@ export function unreachableSmtpUrl(): Promise<string> {
 }
 
 /**
+ * What `measureHeap` loads into the server: on SIGUSR2 it collects all garbage and prints
+ * the heap left, the measure of a leak (RSS also holds what the allocator keeps for reuse).
+ * A measuring tool of these scripts, never part of the app.
+ */
+const HEAP_PROBE = [
+  '--expose-gc',
+  '--import',
+  'data:text/javascript,process.on("SIGUSR2",()=>{globalThis.gc();process.stdout.write("heap-after-gc "+process.memoryUsage().heapUsed+"\\n")})',
+];
+
+/**
  * Starts `node dist/server/main.js` with a database in `dir`; resolves once it has
  * answered its first request. `secret` lets a restart keep accepting earlier tokens;
  * `smtpUrl` is where its mail goes (by default nowhere: see unreachableSmtpUrl).
@@ -56,7 +67,8 @@ export async function startProductionServer(
     encryptionKey = randomBytes(32).toString('base64url'),
     smtpUrl,
     alg = 'HS256',
-  }: { secret?: string; encryptionKey?: string; smtpUrl?: string; alg?: Algorithm } = {},
+    measureHeap = false,
+  }: { secret?: string; encryptionKey?: string; smtpUrl?: string; alg?: Algorithm; measureHeap?: boolean } = {},
 ) {
   const env = {
     NODE_ENV: 'production',
@@ -75,7 +87,7 @@ export async function startProductionServer(
     LOG_LEVEL: 'info', // the "Listening on" line says where it is
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [ENTRY], {
+  const child = spawn(process.execPath, [...(measureHeap ? HEAP_PROBE : []), ENTRY], {
     cwd: dir,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -123,7 +135,20 @@ export async function startProductionServer(
     const exited = new Promise<void>((resolve) =>
       child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
     );
-    return { url, child, stop, exited, secret, addAccounts, startupMs: performance.now() - started };
+    /** The server's heap after a full garbage collection, in bytes (needs `measureHeap`). */
+    const heapAfterGc = () =>
+      new Promise<number>((resolve, reject) => {
+        if (!measureHeap) return reject(new Error('start the server with measureHeap: true'));
+        const onData = (chunk: Buffer) => {
+          const bytes = /heap-after-gc (\d+)/.exec(chunk.toString())?.[1];
+          if (bytes === undefined) return;
+          child.stdout.off('data', onData);
+          resolve(Number(bytes));
+        };
+        child.stdout.on('data', onData);
+        child.kill('SIGUSR2');
+      });
+    return { url, child, stop, exited, secret, addAccounts, heapAfterGc, startupMs: performance.now() - started };
   } catch (error) {
     stop();
     throw error;
