@@ -2,14 +2,27 @@
 // on a temporary database, driven in Chromium, its mail caught by a real SMTP server
 // (test/e2e/smtp-sink.ts). Uses the system's Chromium (CHROMIUM_PATH, else
 // /usr/bin/chromium), or Playwright's own if neither exists.
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-const PORT = 4321;
-const SMTP_PORT = 4325;
+/** A port nothing listens on now (asked of the OS in a child: the config must be synchronous). */
+const freePort = () =>
+  execFileSync(process.execPath, [
+    '-e',
+    'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })',
+  ])
+    .toString()
+    .trim();
+
+// Free ports, chosen once: workers load this file again and read the same variables.
+process.env.E2E_PORT ??= freePort();
+process.env.E2E_SMTP_PORT ??= freePort();
+const PORT = Number(process.env.E2E_PORT);
+const SMTP_PORT = Number(process.env.E2E_SMTP_PORT);
 const systemChromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((path) => path && existsSync(path));
 
 // Workers load this file again; environment variables carry one value to all of them.

@@ -1,8 +1,9 @@
 // The HTTP surface of the foundation, over a real server on port 0.
 import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../../server/app.ts';
-import type { Logger } from '../../server/logger.ts';
+import { type Logger, createLogger } from '../../server/logger.ts';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { sqliteConnection } from '../../db/sqlite.ts';
@@ -256,3 +257,36 @@ async function dropTable(db: Db, table: string) {
     await (db as unknown as { execute: (query: SQL) => Promise<unknown> }).execute(sql.raw(`DROP TABLE ${table}`));
   });
 }
+
+test('in development each request is one log line with its id (no query string), and the API root points to the SPA', async () => {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const dev = await startServer({
+    logger: createLogger('info', { destination: stream }),
+    vars: { NODE_ENV: 'development', ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' },
+  });
+  try {
+    const root = await fetch(`${dev.url}/`);
+    expect(root.status).toBe(404);
+    expect(await root.text()).toContain(`In development the app is at ${dev.config.appOrigin}/`);
+    const health = await fetch(`${dev.url}/trpc/health?input=${encodeURIComponent('"looks-secret"')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const lines = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: expect.stringMatching(/^GET \/trpc\/health 200 \d+\.\d ms$/),
+        reqId: health.headers.get('x-request-id'),
+      }),
+    );
+    expect(text).not.toContain('looks-secret');
+  } finally {
+    await dev.close();
+  }
+  // Elsewhere the root is a plain 404, and no request is logged.
+  const other = await fetch(`${server.url}/`);
+  expect(await other.text()).toBe('Not found\n');
+});
