@@ -14,11 +14,14 @@ const config = (() => {
   }
 })();
 
-const isFree = (port: number, host: string) =>
-  new Promise<boolean>((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, host, () => probe.close(() => resolve(true)));
+/** 'free', 'in use', 'denied', or 'absent' (the machine has no such address: IPv6 switched off). */
+const probe = (port: number, host: string) =>
+  new Promise<'free' | 'in use' | 'denied' | 'absent'>((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(error.code === 'EADDRINUSE' ? 'in use' : error.code === 'EACCES' ? 'denied' : 'absent'),
+    );
+    server.listen(port, host, () => server.close(() => resolve('free')));
   });
 
 const ports = [
@@ -28,10 +31,12 @@ const ports = [
   { name: 'WEB_PORT', port: config.webPort, host: '::1', what: 'the SPA (Vite)' },
 ];
 for (const { name, port, host, what } of ports) {
-  if (port !== 0 && !(await isFree(port, host))) {
-    process.stderr.write(
-      `npm run dev: port ${port} (${name}, for ${what}) is in use: stop the program that has it, or set ${name} in .env.\n`,
-    );
+  if (port === 0) continue;
+  const state = await probe(port, host);
+  if (state === 'in use' || state === 'denied') {
+    const why =
+      state === 'in use' ? 'is in use: stop the program that has it' : 'may not be used by this user (below 1024?)';
+    process.stderr.write(`npm run dev: port ${port} (${name}, for ${what}) ${why}, or set ${name} in .env.\n`);
     process.exit(1);
   }
 }

@@ -11,7 +11,7 @@ import { HasherBusyError } from './auth/passwords.ts';
 import { RateLimitError } from './auth/rate-limits.ts';
 import { limitConnections, timeoutOptions } from './http/connection-limits.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
-import { HEALTH_PATHS, serveHealth } from './http/health.ts';
+import { HEALTH_PATHS, createHealthProbes } from './http/health.ts';
 import { assignRequestId } from './http/request-id.ts';
 import { type Logger, forRequest } from './logger.ts';
 import { createStaticFiles } from './http/static-files.ts';
@@ -57,6 +57,8 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
   });
 
   const serveStatic = publicDir ? createStaticFiles(publicDir) : null;
+  // After close() (a SIGTERM) the server no longer listens: /readyz says so while it drains.
+  const serveHealth = createHealthProbes(services.db, services.logger, () => !server.listening);
   // Running from source, Vite serves the SPA: someone who opens the API's port is sent there.
   const devAppHint =
     services.config.nodeEnv === 'development'
@@ -67,7 +69,7 @@ export function createApp(services: Services, { publicDir }: AppOptions = {}): S
 
   async function handle(req: IncomingMessage, res: ServerResponse, isApi: boolean) {
     const path = (req.url ?? '').split('?')[0] ?? '';
-    if (!isApi && HEALTH_PATHS.has(path)) return serveHealth(req, res, path, services.db);
+    if (!isApi && HEALTH_PATHS.has(path)) return serveHealth(req, res, path);
     if (!isApi && path === JWKS_PATH) return serveJwks(req, res);
     if (!isApi) return serveStatic ? serveStatic(req, res) : notFound(res, devAppHint);
     // tRPC enforces the limit while it reads a body; a declared length is refused

@@ -253,7 +253,8 @@ const schema = variables
         path: ['APP_ORIGIN'],
         message:
           `is plain http (${origin.origin}): browsers drop the Secure session cookies there, so every sign-in ` +
-          'would fail. Serve the app over https (a TLS proxy in front), or, for a test setup only, set ALLOW_HTTP_ORIGIN=true.',
+          'would fail. Serve the app over https (a TLS proxy in front), or, for a test setup with native clients only ' +
+          '(browsers still cannot sign in there), set ALLOW_HTTP_ORIGIN=true.',
       });
     }
     if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
@@ -408,7 +409,8 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
 function readEnvFile(envFile: string): string | undefined {
   if (!existsSync(envFile)) return undefined;
   try {
-    return readFileSync(envFile, 'utf8');
+    // A byte-order mark (some Windows editors) would become part of the first name.
+    return readFileSync(envFile, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'this user may not read it' : code;
@@ -422,28 +424,57 @@ function readEnvFile(envFile: string): string | undefined {
  */
 export function envFileProblems(text: string, envFile = '.env'): string[] {
   const problems: string[] = [];
-  let openQuote: string | null = null;
+  const parsed = parseEnv(text);
+  const at = (index: number, raw: string) => {
+    const line = raw.trim();
+    return `${envFile} line ${index + 1} ("${line.length > 40 ? `${line.slice(0, 40)}…` : line}")`;
+  };
+  let open: { quote: string; line: number } | null = null;
   text.split(/\r?\n/).forEach((raw, index) => {
-    if (openQuote) {
-      if (raw.includes(openQuote)) openQuote = null;
+    if (open) {
+      // Inside a quoted value that goes on over several lines, up to its closing quote.
+      if (raw.includes(open.quote)) open = null;
+      else if (/^\s*(?:export\s+)?[A-Za-z_][\w.-]*\s*=/.test(raw)) {
+        problems.push(
+          `${at(index, raw)} is swallowed by the value that line ${open.line} opens with ${open.quote}: close that quote.`,
+        );
+      }
       return;
     }
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const match = /^(?:export\s+)?[A-Za-z_][\w.-]*\s*=(.*)$/.exec(line);
+    const match = /^(?:export\s+)?([A-Za-z_][\w.-]*)\s*=(.*)$/.exec(line);
     if (!match) {
-      const shown = line.length > 40 ? `${line.slice(0, 40)}…` : line;
-      problems.push(
-        `${envFile} line ${index + 1} ("${shown}") is not NAME=value: add the "=", or make it a # comment.`,
-      );
+      problems.push(`${at(index, raw)} is not NAME=value: add the "=", or make it a # comment.`);
       return;
     }
-    // A quoted value may go on over several lines, up to its closing quote.
-    const value = match[1]!.trim();
+    const [, name, rest] = match as unknown as [string, string, string];
+    if (!Object.hasOwn(parsed, name)) {
+      problems.push(`${at(index, raw)} is not read as ${name} (a tab, or a character parseEnv skips?): retype it.`);
+      return;
+    }
+    const value = rest.trim();
     const quote = value[0];
-    if ((quote === '"' || quote === "'" || quote === '`') && !value.slice(1).includes(quote)) openQuote = quote;
+    if (quote === '"' || quote === "'" || quote === '`') {
+      const close = value.indexOf(quote, 1);
+      if (close === -1) open = { quote, line: index + 1 };
+      else if (
+        value.slice(close + 1).trim() !== '' &&
+        !value
+          .slice(close + 1)
+          .trim()
+          .startsWith('#')
+      ) {
+        problems.push(
+          `${at(index, raw)} has text after its closing ${quote}, which is dropped: quote the whole value.`,
+        );
+      }
+    } else if (value.includes('#')) {
+      // Unquoted, everything from # on is a comment: a password or URL holding one is cut short.
+      problems.push(`${at(index, raw)} holds a # outside quotes, and the rest is dropped: quote the value ("…").`);
+    }
   });
-  if (openQuote) problems.push(`${envFile}: a value opened with ${openQuote} is never closed.`);
+  if (open) problems.push(`${envFile}: the value line ${(open as { line: number }).line} opens is never closed.`);
   return problems;
 }
 

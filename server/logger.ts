@@ -1,8 +1,8 @@
 // The server's logger: pino, one JSON object per line in production (for a log collector),
 // human-readable lines in development. Every line of a request carries its id (`reqId`,
-// also sent back as X-Request-Id). Fields that hold credentials are replaced by
-// "[redacted]" at any depth we log, so a `details` object passed in a hurry cannot leak a
-// cookie, a token or a password (test/server/logging.test.ts).
+// also sent back as X-Request-Id). Fields named like credentials are replaced by
+// "[redacted]" at any depth and in any case, so a `details` object passed in a hurry
+// cannot leak a cookie, a token or a password (test/server/logging.test.ts).
 import pino from 'pino';
 import pretty from 'pino-pretty';
 
@@ -12,28 +12,49 @@ export type Logger = Record<LogLevel, (message: string, details?: Record<string,
   child?: (bindings: Record<string, unknown>) => Logger;
 };
 
-/** Names of fields that hold a credential, wherever they appear in what is logged. */
-const SECRET_FIELDS = [
+/** Names of fields that hold a credential (compared in lower case), wherever they appear in what is logged. */
+const SECRET_FIELDS = new Set([
   'cookie',
   'authorization',
   'set-cookie',
   'password',
-  'currentPassword',
-  'newPassword',
-  'passwordHash',
+  'currentpassword',
+  'newpassword',
+  'passwordhash',
   'token',
-  'accessToken',
-  'refreshToken',
+  'accesstoken',
+  'access_token',
+  'refreshtoken',
+  'refresh_token',
+  'id_token',
   'secret',
-  'recoveryCode',
-  'recoveryCodes',
+  'client_secret',
+  'recoverycode',
+  'recoverycodes',
   'challenge',
   'passkey',
-];
-const REDACTED_PATHS = SECRET_FIELDS.flatMap((field) => {
-  const key = `["${field}"]`;
-  return [key, `*${key}`, `*.*${key}`];
-});
+]);
+const MAX_DEPTH = 8;
+
+/**
+ * `value` with every credential field replaced, at any depth (to MAX_DEPTH, past which
+ * nothing is written), in objects and arrays; cycles are cut. Errors keep their message
+ * and stack (pino's serializer), but their own fields are walked like any object.
+ */
+function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (seen.has(value)) return '[cycle]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, seen));
+  const source = value instanceof Error ? { ...pino.stdSerializers.err(value) } : value;
+  return Object.fromEntries(
+    Object.entries(source).map(([key, field]) => [
+      key,
+      SECRET_FIELDS.has(key.toLowerCase()) ? '[redacted]' : redact(field, depth + 1, seen),
+    ]),
+  );
+}
 
 export interface LoggerOptions {
   /** `json` for production (the default there), `pretty` for a person at a terminal. */
@@ -80,10 +101,12 @@ export function createLogger(minimum: LogLevel, { format = 'json', destination }
       {
         level: minimum,
         // Level names rather than numbers, and ISO times: readable by people and collectors alike.
-        formatters: { level: (label) => ({ level: label }) },
         timestamp: pino.stdTimeFunctions.isoTime,
         base: undefined,
-        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        formatters: {
+          level: (label) => ({ level: label }),
+          log: (object) => redact(object) as Record<string, unknown>,
+        },
       },
       stream,
     ),

@@ -1,5 +1,6 @@
 // Vite for the SPA. In development it proxies /trpc to the API server, so the
 // browser sees one origin (no CORS, and the auth cookies just work).
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, loadEnv } from 'vite';
 import { APP_NAME } from '../server/app-name.ts';
@@ -7,7 +8,7 @@ import { APP_NAME } from '../server/app-name.ts';
 export default defineConfig(({ mode }) => {
   // PORT (the API) and WEB_PORT (this server) come from the environment or the project's
   // .env, as the API reads them; APP_ORIGIN's default follows WEB_PORT.
-  const { PORT = '', WEB_PORT = '' } = loadEnv(mode, '..', '');
+  const { PORT = '', WEB_PORT = '' } = loadEnv(mode, fileURLToPath(new URL('..', import.meta.url)), '');
   return {
     plugins: [
       react(),

@@ -139,13 +139,24 @@ export async function startProductionServer(
     const heapAfterGc = () =>
       new Promise<number>((resolve, reject) => {
         if (!measureHeap) return reject(new Error('start the server with measureHeap: true'));
-        const onData = (chunk: Buffer) => {
-          const bytes = /heap-after-gc (\d+)/.exec(chunk.toString())?.[1];
-          if (bytes === undefined) return;
+        let buffered = '';
+        const done = (error?: Error, bytes?: number) => {
+          clearTimeout(timer);
           child.stdout.off('data', onData);
-          resolve(Number(bytes));
+          child.off('exit', onExit);
+          if (error) reject(error);
+          else resolve(bytes!);
         };
+        // Whole lines only: a number split across two chunks must not be read short.
+        const onData = (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const bytes = /^heap-after-gc (\d+)\n/m.exec(buffered)?.[1];
+          if (bytes !== undefined) done(undefined, Number(bytes));
+        };
+        const onExit = () => done(new Error('the server exited before it reported its heap'));
+        const timer = setTimeout(() => done(new Error('the server did not report its heap within 10 s')), 10_000);
         child.stdout.on('data', onData);
+        child.once('exit', onExit);
         child.kill('SIGUSR2');
       });
     return { url, child, stop, exited, secret, addAccounts, heapAfterGc, startupMs: performance.now() - started };

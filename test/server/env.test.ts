@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { generateKeyPair } from '../../server/auth/signing-keys.ts';
-import { ConfigError, parseConfig as parseVariables, readEnvironment } from '../../server/env.ts';
+import { ConfigError, envFileProblems, parseConfig as parseVariables, readEnvironment } from '../../server/env.ts';
 import { randomSecret } from '../helpers/config.ts';
 
 /** Every test but ENCRYPTION_KEY's own has one: it is required, and not what they are about. */
@@ -467,5 +467,32 @@ describe('JWT_SERVICES', () => {
     }
     // Without services, HS256 is fine.
     expect(problemsOf({ JWT_SECRET: randomSecret(), JWT_SERVICES: '' })).toEqual([]);
+  });
+});
+
+describe('.env lines parseEnv would misread without a word', () => {
+  test('a valid file passes: quotes with #, = in values, export, CRLF, multi-line values, empty values', () => {
+    const text =
+      'A=1\nB="x # y"\nC=a=b\nexport D=4\r\nE="multi\nline"\nF=\nG=\'q\'\nH=`t`\n# note\nI="x" # fine\nJ=last';
+    expect(envFileProblems(text)).toEqual([]);
+  });
+
+  test.each([
+    ['a line without "="', 'PORT 3000\n', /line 1 \("PORT 3000"\) is not NAME=value/],
+    [
+      'an unclosed quote swallowing the next lines',
+      'A="abc\nB=1\nC="x"\n',
+      /line 2 \("B=1"\) is swallowed by the value that line 1 opens/,
+    ],
+    [
+      'text after a closing quote',
+      'MAIL_FROM="App" <a@example.com>\n',
+      /has text after its closing ", which is dropped/,
+    ],
+    ['a # outside quotes', 'DATABASE_URL=postgres://u:pa#ss@h/db\n', /holds a # outside quotes/],
+    ['a tab inside the name', '\tA\t=1\n', /is not read as A/],
+    ['a quote never closed', 'A="abc\n', /the value line 1 opens is never closed/],
+  ])('%s is refused, naming the line', (_, text, message) => {
+    expect(envFileProblems(text).join('\n')).toMatch(message);
   });
 });

@@ -56,12 +56,18 @@ function captureLogger() {
   };
 }
 
-test('credential fields are redacted at any depth we log, whatever the caller passes', () => {
+test('credential fields are redacted at any depth and in any case, whatever the caller passes', () => {
   const { logger, lines } = captureLogger();
+  const failure = Object.assign(new Error('upstream refused'), {
+    config: { headers: { Authorization: 'Bearer eyJ.secret-1' } },
+  });
   logger.info('a careless line', {
-    cookie: '__Host-access_token=eyJ.secret',
-    headers: { authorization: 'Bearer eyJ.secret', 'set-cookie': ['a=b'] },
-    input: { password: 'hunter2 hunter2', refreshToken: 'r-secret', nested: { accessToken: 'a-secret' } },
+    cookie: '__Host-access_token=eyJ.secret-2',
+    headers: { authorization: 'Bearer eyJ.secret-3', 'Set-Cookie': ['a=secret-4'], Cookie: 'b=secret-5' },
+    input: { password: 'hunter2 hunter2', refresh_token: 'secret-6', nested: { accessToken: 'secret-7' } },
+    deep: { a: { b: { c: { d: { password: 'secret-8' } } } } },
+    users: [{ email: 'a@example.com', passwordHash: 'secret-9' }],
+    error: failure,
     ip: '2001:db8::1',
   });
   const [line] = lines();
@@ -69,11 +75,15 @@ test('credential fields are redacted at any depth we log, whatever the caller pa
     level: 'info',
     msg: 'a careless line',
     cookie: '[redacted]',
-    headers: { authorization: '[redacted]', 'set-cookie': '[redacted]' },
-    input: { password: '[redacted]', refreshToken: '[redacted]', nested: { accessToken: '[redacted]' } },
+    headers: { authorization: '[redacted]', 'Set-Cookie': '[redacted]', Cookie: '[redacted]' },
+    input: { password: '[redacted]', refresh_token: '[redacted]', nested: { accessToken: '[redacted]' } },
+    deep: { a: { b: { c: { d: { password: '[redacted]' } } } } },
+    users: [{ email: 'a@example.com', passwordHash: '[redacted]' }],
+    // An Error keeps what says what went wrong.
+    error: { message: 'upstream refused', stack: expect.stringContaining('upstream refused') },
     ip: '2001:db8::1',
   });
-  expect(JSON.stringify(line)).not.toMatch(/secret|hunter2/);
+  expect(JSON.stringify(line)).not.toMatch(/secret-|hunter2/);
 });
 
 test('at debug level, a whole session in the logs holds no password, token, cookie or code, and each request line its id', async () => {

@@ -16,7 +16,12 @@ test.each([
   ['a relative path', 'notes'],
   ['a tab that makes //', '/\t/evil.example'],
   ['a newline', '/notes\n//evil.example'],
+  ['dot segments that normalise to //', '/.//evil.example'],
+  ['encoded dot segments', '/%2e//evil.example'],
+  ['parent segments', '/a/..//evil.example'],
+  ['a dot and a backslash', '/./\\evil.example'],
   ['the sign-in page itself', '/sign-in'],
+  ['the sign-in page in capitals', '/SIGN-IN'],
   ['nothing', ''],
   ['no value', null],
 ])('refuses %s', (_, next) => {

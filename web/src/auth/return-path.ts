@@ -29,6 +29,9 @@ export function safeReturnPath(next: string | null | undefined): string {
     return '/';
   }
   if (url.origin !== base) return '/';
-  if (/^\/(sign-in|register|forgot-password|complete-sign-up|reset-password)\/?$/.test(url.pathname)) return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  if (/^\/(sign-in|register|forgot-password|complete-sign-up|reset-password)\/?$/i.test(url.pathname)) return '/';
+  // What is returned is what the parser made of it: dot segments can leave `//` in front.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (path.startsWith('//') || path.startsWith('/\\') || new URL(path, base).origin !== base) return '/';
+  return path;
 }
