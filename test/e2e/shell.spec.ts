@@ -4,13 +4,13 @@
 // signed-out visitor loads a page, a safe way back after sign-in, and a readable message
 // when the API cannot be reached.
 import type { ConsoleMessage, Page } from '@playwright/test';
+import { APP_NAME } from '../../server/app-name.ts';
 import { PASSWORD, createAccount, expect, signIn, test } from './fixtures.ts';
 
 declare const document: { documentElement: { scrollWidth: number }; title: string };
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 declare const window: { document: { documentElement: unknown } };
 
-const APP_NAME = 'tRPC JWT starter';
 
 /** Nothing on the page is wider than the viewport: no sideways scrolling. */
 async function expectFits(page: Page, width: number) {
