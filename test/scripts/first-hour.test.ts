@@ -69,6 +69,14 @@ function expectClearFailure(result: { code: number | null; output: string }, mes
   expect(result.output, 'a stack trace').not.toMatch(/\n\s+at \S/);
 }
 
+/** A port another program holds until the test ends. */
+async function occupiedPort(): Promise<number> {
+  const busy: Server = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => busy.close());
+  return (busy.address() as { port: number }).port;
+}
+
 type Case = [string, (dir: string) => Record<string, string>, RegExp, { asNobody?: boolean }?];
 
 const databaseCases: Case[] = [
@@ -190,10 +198,7 @@ test('a misspelled variable in .env is named with the one it resembles; the serv
 });
 
 test('a port in use: the server says so and which variable moves it', async () => {
-  const busy: Server = createServer();
-  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => busy.close());
-  const port = (busy.address() as { port: number }).port;
+  const port = await occupiedPort();
   const dir = tempDir();
   const result = await server(dir, { DATABASE_URL: join(dir, 'app.db'), PORT: String(port) });
   expectClearFailure(result, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use .* set PORT`));
@@ -210,10 +215,7 @@ test.each([
   ['PORT', 'the API'],
   ['WEB_PORT', 'the SPA \\(Vite\\)'],
 ])('npm run dev with %s taken says so in one line and starts neither half', { timeout: 60_000 }, async (name, what) => {
-  const busy: Server = createServer();
-  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => busy.close());
-  const taken = (busy.address() as { port: number }).port;
+  const taken = await occupiedPort();
   const ports = { PORT: String(await freePort()), WEB_PORT: String(await freePort()), [name]: String(taken) };
   // Setup, the first half of `npm run dev`, writes .env where it runs: a copy, not this checkout.
   const project = copyProject();
@@ -229,10 +231,7 @@ test.each([
 });
 
 test('the API half of npm run dev ends when the server cannot start, so concurrently stops Vite too', async () => {
-  const busy: Server = createServer();
-  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => busy.close());
-  const port = (busy.address() as { port: number }).port;
+  const port = await occupiedPort();
   const project = copyProject();
   // tsx watch alone would wait for a code change forever, the SPA proxying to the other program.
   const result = await run([...TSX, 'scripts/dev-api.ts'], project, {
