@@ -11,7 +11,6 @@ declare const document: { documentElement: { scrollWidth: number }; title: strin
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 declare const window: { document: { documentElement: unknown } };
 
-
 /** Nothing on the page is wider than the viewport: no sideways scrolling. */
 async function expectFits(page: Page, width: number) {
   expect(await page.evaluate(() => document.documentElement.scrollWidth), page.url()).toBeLessThanOrEqual(width);

@@ -25,3 +25,11 @@ export function refused(server: { config: { appOrigin: string } }, authError: 'i
     wwwAuthenticate: `Bearer realm="${realm}", error="invalid_token", error_description="${message}"`,
   };
 }
+
+/**
+ * A response's headers, for comparing two answers that must not tell accounts apart:
+ * without `date` and `x-request-id`, which differ on every response and so reveal nothing
+ * (and `also`, such as a Retry-After counting down).
+ */
+export const comparableHeaders = (headers: Headers, also: string[] = []) =>
+  [...headers].filter(([name]) => name !== 'date' && name !== 'x-request-id' && !also.includes(name));

@@ -59,5 +59,7 @@ test('the load-and-crash script passes its checks on small numbers', { timeout: 
   expect(output).toMatch(/^ok +after kill -9 mid-load .*PRAGMA integrity_check/m);
   expect(output).toMatch(/^ok +sessions revoked before the crash stay revoked/m);
   expect(output).toMatch(/^ok +distinct-key flood: .* heap after GC .* limiter keys \(cap 200\)/m);
-  expect(output).toMatch(/^8 passed, 0 failed$/m);
+  // Two seconds say nothing about a leak: the quick mode says it did not judge memory.
+  expect(output).toMatch(/^memory check not run \(--quick\): heap after GC [\d.]+ MB → [\d.]+ MB → [\d.]+ MB/m);
+  expect(output).toMatch(/^7 passed, 0 failed$/m);
 });

@@ -13,6 +13,7 @@ import { mailsTo, nextMailTo, tokenFromLink } from '../../helpers/mail.ts';
 import { createClock, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 import { expectAddressesTimedAlike } from '../../helpers/timing.ts';
+import { comparableHeaders } from '../../helpers/outcome.ts';
 
 const start = startServersPerTest();
 type Server = Awaited<ReturnType<typeof start>>;
@@ -21,7 +22,7 @@ const NEW_PASSWORD = 'a brand new reset passphrase';
 const newAddress = () => `nobody-${randomBytes(6).toString('hex')}@example.com`;
 const clientOf = (server: Server, clock?: { now: () => Date }) =>
   createClient(server.url, server.config.appOrigin, clock);
-const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
+const comparable = (h: Headers) => comparableHeaders(h);
 const eventsOf = (server: Server, type: AuditEventType) => {
   const { auditEvents } = server.db.tables;
   return server.db.select().from(auditEvents).where(eq(auditEvents.type, type)).orderBy(auditEvents.id);

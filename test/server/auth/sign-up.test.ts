@@ -14,6 +14,7 @@ import { type ReceivedMail, mailsTo, nextMailTo, tokenFromLink } from '../../hel
 import { createClock, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 import { expectAddressesTimedAlike } from '../../helpers/timing.ts';
+import { comparableHeaders } from '../../helpers/outcome.ts';
 
 const start = startServersPerTest();
 type Server = Awaited<ReturnType<typeof start>>;
@@ -49,7 +50,7 @@ const eventsOf = (server: Server, type: AuditEventType) => {
   const { auditEvents } = server.db.tables;
   return server.db.select().from(auditEvents).where(eq(auditEvents.type, type)).orderBy(auditEvents.id);
 };
-const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
+const comparable = (h: Headers) => comparableHeaders(h);
 
 function expectInvalidLink(res: CallResult) {
   expect(res.status).toBe(400);

@@ -18,6 +18,7 @@ import { type ReceivedMail, mailsTo, nextMailTo, tokenFromLink } from '../../hel
 import { createClock, startServer, startServersPerTest } from '../../helpers/server.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
 import { sameKeyVars } from '../../helpers/config.ts';
+import { comparableHeaders } from '../../helpers/outcome.ts';
 
 const start = startServersPerTest();
 type Server = Awaited<ReturnType<typeof start>>;
@@ -25,7 +26,7 @@ type Server = Awaited<ReturnType<typeof start>>;
 const newAddress = () => `addr-${randomBytes(6).toString('hex')}@example.com`;
 const clientOf = (server: Server, clock?: { now: () => Date }, ip?: string) =>
   createClient(server.url, server.config.appOrigin, clock, ip);
-const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
+const comparable = (h: Headers) => comparableHeaders(h);
 const signIn = (server: Server, email: string, password = PASSWORD) =>
   clientOf(server).mutate('auth.login', { email, password });
 const eventsOf = (server: Server, type?: AuditEventType) => {

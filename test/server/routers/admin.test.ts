@@ -14,6 +14,7 @@ import { mailsTo, nextMailTo, tokenFromLink } from '../../helpers/mail.ts';
 import { createClock, startServersPerTest } from '../../helpers/server.ts';
 import { TIMING_BAND, timingRatios } from '../../helpers/timing.ts';
 import { PASSWORD, createUser } from '../../helpers/users.ts';
+import { comparableHeaders } from '../../helpers/outcome.ts';
 
 const start = startServersPerTest();
 type Server = Awaited<ReturnType<typeof start>>;
@@ -35,7 +36,7 @@ const tag = () => randomBytes(4).toString('hex');
 const clientOf = (server: Server) => createClient(server.url, server.config.appOrigin);
 const signIn = (server: Server, email: string, password = PASSWORD) =>
   clientOf(server).mutate('auth.login', { email, password });
-const comparable = (h: Headers) => [...h].filter(([name]) => name !== 'date');
+const comparable = (h: Headers) => comparableHeaders(h);
 const auditRows = (server: Server, userId: string, type?: AuditEventType) => {
   const { auditEvents } = server.db.tables;
   return server.db
