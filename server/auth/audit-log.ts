@@ -71,6 +71,9 @@ export function createAuditLog(db: Db, { maxSources = 10_000 } = {}) {
       }
       windows.delete(key);
       windows.set(key, { since: event.at, more: 0, last: event });
+      // Closing the old window began writing its count (dispose): let it land before the new
+      // window's first row, so the log reads in order where the engine runs both at once.
+      await Promise.all(closing);
       await write(event);
     },
 
