@@ -95,7 +95,7 @@ test('forgot password: the mailed link sets a new one, signs in, and signs out t
   await expect(page.getByTestId('me-email')).toHaveText(email);
 
   await laptop.getByRole('link', { name: 'Sessions' }).click();
-  await expect(laptop).toHaveURL(/\/sign-in$/);
+  await expect(laptop).toHaveURL(/\/sign-in\?next=%2Fsessions$/);
   await expect(laptop.getByText('Your session ended, please sign in again.')).toBeVisible();
   // The old password is gone; the new one signs in.
   await laptop.getByLabel('Email').fill(email);
@@ -105,6 +105,8 @@ test('forgot password: the mailed link sets a new one, signs in, and signs out t
   await laptop.getByLabel('Password').fill(NEW_PASSWORD);
   await laptop.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(laptop.getByTestId('me-email')).toHaveText(email);
+  // Back on the page the ended session was opening.
+  await expect(laptop).toHaveURL(/\/sessions$/);
   await laptopContext.close();
 });
 
@@ -201,7 +203,7 @@ test('a stale proof opens the password dialog; confirmed, the action completes w
   expect(retries).toHaveLength(1);
 
   await laptop.getByRole('link', { name: 'Sessions' }).click();
-  await expect(laptop).toHaveURL(/\/sign-in$/);
+  await expect(laptop).toHaveURL(/\/sign-in\?next=%2Fsessions$/);
   await laptopContext.close();
 });
 

@@ -57,7 +57,7 @@ test('an admin finds a user, disables them (signed out at once), enables them ag
   // Their browser is signed out on its very next action, and cannot sign in again: the
   // answer is a wrong password's.
   await user.getByRole('link', { name: 'Sessions' }).click();
-  await expect(user).toHaveURL(/\/sign-in$/);
+  await expect(user).toHaveURL(/\/sign-in\?next=%2Fsessions$/);
   await expect(user.getByText('Your session ended, please sign in again.')).toBeVisible();
   await user.getByLabel('Email').fill(email);
   await user.getByLabel('Password').fill(PASSWORD);

@@ -115,7 +115,7 @@ test('a session revoked from Sessions is signed out on its next action', async (
   await expect(page.getByRole('listitem')).toHaveCount(1);
 
   await laptop.getByRole('link', { name: 'Sessions' }).click();
-  await expect(laptop).toHaveURL(/\/sign-in$/);
+  await expect(laptop).toHaveURL(/\/sign-in\?next=%2Fsessions$/);
   await expect(laptop.getByText('Your session ended, please sign in again.')).toBeVisible();
   await laptopContext.close();
 });

@@ -17,7 +17,7 @@ export const trpcClient = createTRPCClient<AppRouter>({
     reauthLink({ confirm: requestReauth }),
     refreshLink({
       refresh: refreshSession,
-      onSessionEnded: () => endSession('Your session ended, please sign in again.'),
+      onSessionEnded: () => endSession('Your session ended, please sign in again.', { returnHere: true }),
     }),
     splitLink({
       condition: (op) => op.path.startsWith('auth.'),

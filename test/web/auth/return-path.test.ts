@@ -34,4 +34,7 @@ test('the sign-in address carries the page, encoded, and round-trips', () => {
   expect(href).toBe(`/sign-in?next=${encodeURIComponent(path)}`);
   expect(safeReturnPath(new URL(href, 'https://x.invalid').searchParams.get('next'))).toBe('/notes?q=a%20b&x=1#top');
   expect(signInPathFor('/')).toBe('/sign-in');
+  // A session that ends on an auth page does not nest Sign in in itself.
+  expect(signInPathFor('/sign-in?next=%2Fnotes')).toBe('/sign-in');
+  expect(signInPathFor('/reset-password#token')).toBe('/sign-in');
 });

@@ -3,9 +3,12 @@
 // only a path on this site is followed: never another origin (an open redirect would lend
 // this site's address to a phishing page).
 
-/** The sign-in page's address that returns to `path` (this page, by default) afterwards. */
+/**
+ * The sign-in page's address that returns to `path` afterwards. A path that would not be
+ * followed (the home page, an auth page such as Sign in itself) is left out.
+ */
 export function signInPathFor(path: string): string {
-  return path === '/' || path === '' ? '/sign-in' : `/sign-in?next=${encodeURIComponent(path)}`;
+  return safeReturnPath(path) === '/' ? '/sign-in' : `/sign-in?next=${encodeURIComponent(path)}`;
 }
 
 /**

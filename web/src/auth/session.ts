@@ -7,6 +7,7 @@ import type { AppRouter } from '../../../server/routers/_app.ts';
 import { queryClient } from '../query-client.ts';
 import { settleReauth } from './reauth-prompt.ts';
 import { REFRESHED_AT, isRefreshedSince } from './refreshed-at.ts';
+import { signInPathFor } from './return-path.ts';
 import { authErrorOf, type RefreshOutcome } from './refresh-link.ts';
 
 const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('auth');
@@ -54,13 +55,18 @@ export function refreshSession(since: number): Promise<RefreshOutcome> {
   return inFlight;
 }
 
-/** Forgets everything about the signed-in user and shows Sign in with `notice`. */
-export function endSession(notice: string, { broadcast = true } = {}) {
+/**
+ * Forgets everything about the signed-in user and shows Sign in with `notice`. With
+ * `returnHere`, signing in again comes back to this page: for a session that ended under the
+ * user, not for one they ended themselves.
+ */
+export function endSession(notice: string, { broadcast = true, returnHere = false } = {}) {
   // A password dialog still open is moot: its calls fail instead of waiting forever.
   settleReauth(false);
   queryClient.clear();
   if (broadcast) channel?.postMessage('signed-out');
-  navigate('/sign-in', { state: { notice } });
+  const { pathname, search, hash } = window.location;
+  navigate(returnHere ? signInPathFor(`${pathname}${search}${hash}`) : '/sign-in', { state: { notice } });
 }
 
 /** Tells the other tabs a user signed in, so they leave their Sign-in page. */

@@ -2,6 +2,7 @@
 // confirming it is you): a code from the authenticator app, a passkey, or a recovery code.
 import { useId, useState } from 'react';
 import { passkeyAssertion, supportsPasskeys } from '../auth/passkeys.ts';
+import { AppCodeInput } from './AppCodeInput.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
 
 export type PasskeyAssertion = Awaited<ReturnType<typeof passkeyAssertion>>;
@@ -82,17 +83,11 @@ export function SecondFactorField({
       ) : (
         <>
           <label htmlFor={ids.input}>Code from your authenticator app</label>
-          <input
+          <AppCodeInput
             key="code"
             id={ids.input}
-            name="code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="\s*\d{3}\s?\d{3}\s*"
-            maxLength={7}
-            required
             autoFocus={autoFocus}
-            aria-invalid={!!error}
+            invalid={!!error}
             aria-describedby={ids.error}
           />
         </>

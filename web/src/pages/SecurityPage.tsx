@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { createPasskey, supportsPasskeys } from '../auth/passkeys.ts';
+import { AppCodeInput } from '../components/AppCodeInput.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { trpc } from '../trpc.ts';
 import { usePageTitle } from '../use-page-title.ts';
@@ -109,17 +110,7 @@ function TotpSetup({ onCodes }: { onCodes: (codes: string[]) => void }) {
       </p>
       <form onSubmit={submit} className="narrow">
         <label htmlFor={ids.input}>Then enter the code the app shows</label>
-        <input
-          id={ids.input}
-          name="code"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="\s*\d{3}\s?\d{3}\s*"
-          maxLength={7}
-          required
-          aria-invalid={enable.isError}
-          aria-describedby={ids.error}
-        />
+        <AppCodeInput id={ids.input} invalid={enable.isError} aria-describedby={ids.error} />
         <ErrorMessage error={enable.error} id={ids.error} />
         <button type="submit" disabled={enable.isPending}>
           Turn on
