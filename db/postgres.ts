@@ -195,6 +195,8 @@ function listenPostgres(url: string, channel: string, handlers: Parameters<Db['l
     // balancer dropped silently would otherwise never say so, and hear nothing for good.
     const attempt = new pg.Client({
       connectionString: url,
+      // Named in pg_stat_activity, where its query column soon reads the heartbeat's SELECT 1.
+      application_name: `listen:${channel}`,
       connectionTimeoutMillis: 5000,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

@@ -27,6 +27,9 @@ async function callFrom<T>(page: Page, procedure: string, inputs: unknown[] = [u
       if (!refresh.ok) return [{ status: refresh.status, body: await refresh.json() }];
       const answers: { status: number; body: unknown }[] = [];
       for (const input of inputs) {
+        // Lists sort by the time of the last change, to the millisecond: two writes in one
+        // millisecond would come out in either order.
+        await new Promise((resolve) => setTimeout(resolve, 2));
         // A query without input is a GET; everything else here is a mutation.
         const init = input === undefined ? {} : { method: 'POST', headers, body: JSON.stringify(input) };
         const response = await fetch(`/trpc/${procedure}`, init);

@@ -68,6 +68,8 @@ export function createClient(
     cookie: (name: string) => jar.get(name)?.value,
     setCookie: (name: string, value: string, path = '/') => jar.set(name, { name, value, path }),
     deleteCookie: (name: string) => jar.delete(name),
+    /** The time on the clock this client was given (the server's, when the test moves it). */
+    now: () => clock.now(),
   };
 }
 export type TestClient = ReturnType<typeof createClient>;

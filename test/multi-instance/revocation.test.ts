@@ -42,7 +42,8 @@ async function device(email?: string) {
 }
 
 /**
- * How long until B refuses `client`'s access token (fails past the budget). Asked with
+ * How long until B refuses `client`'s access token (fails past the budget), counted from
+ * A's answer: the action's own time (an argon2 hash, a mail) is not propagation. Asked with
  * user.permissions, which reads no database: only the token and the revocations decide.
  */
 async function refusedOnB(name: string, client: TestClient, started: number) {
@@ -62,8 +63,8 @@ async function refusedOnB(name: string, client: TestClient, started: number) {
 
 test('logout on A: the token is refused on B within 1 s', async () => {
   const { onA, onB } = await device();
-  const started = performance.now();
   expect((await onA.mutate('auth.logout')).status).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('logout', onB, started)).toBe('revoked_session');
 });
 
@@ -72,20 +73,20 @@ test('session.revoke on A (another device): that device is refused on B within 1
   const laptop = await device(phone.email);
   const sessions = await laptop.onA.query<{ id: string; current: boolean }[]>('session.list');
   const phoneSession = sessions.body.result!.data.find((session) => !session.current)!;
-  const started = performance.now();
   expect((await laptop.onA.mutate('session.revoke', { id: phoneSession.id })).status).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('session.revoke', phone.onB, started)).toBe('revoked_session');
 });
 
 test('password change on A: the other sessions are refused on B within 1 s', async () => {
   const phone = await device();
   const laptop = await device(phone.email);
-  const started = performance.now();
   const changed = await laptop.onA.mutate('auth.changePassword', {
     currentPassword: PASSWORD,
     newPassword: 'another long passphrase 42',
   });
   expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('password change', phone.onB, started)).toBe('revoked_session');
 });
 
@@ -100,9 +101,9 @@ test('password reset on A: every session is refused on B within 1 s', async () =
   }
   expect(mail, 'the reset mail arrived').toBeDefined();
   const token = tokenFromLink(/https?:\/\/\S+/.exec(mail!.text ?? '')?.[0] ?? null);
-  const started = performance.now();
   const reset = await stranger.mutate('auth.resetPassword', { token, newPassword: 'a brand new passphrase 7' });
   expect(reset.status, JSON.stringify(reset.body)).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('password reset', phone.onB, started)).toBe('revoked_session');
 });
 
@@ -113,9 +114,9 @@ test('role change on A: the token with the old role is refused on B within 1 s',
   const target = `demoted-${process.pid}-${counter++}@example.com`;
   await instances.addUsers([target], 'admin');
   const demoted = await device(target);
-  const started = performance.now();
   const res = await admin.onA.mutate('admin.setRole', { userId: demoted.userId, role: 'user' });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('role change', demoted.onB, started)).toBe('expired_token');
   // And the demoted admin's stale token cannot act as an admin on B meanwhile.
   expect((await demoted.onB.mutate('admin.setRole', { userId: demoted.userId, role: 'admin' })).status).toBe(401);
@@ -126,16 +127,16 @@ test('disabling on A: the account is refused on B within 1 s', async () => {
   await instances.addUsers([adminEmail], 'admin');
   const admin = await device(adminEmail);
   const user = await device();
-  const started = performance.now();
   expect((await admin.onA.mutate('admin.setDisabled', { userId: user.userId, disabled: true })).status).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('disable', user.onB, started)).toBe('revoked_session');
 });
 
 test('account deletion on A: its tokens are refused on B within 1 s', async () => {
   const user = await device();
-  const started = performance.now();
   const res = await user.onA.mutate('account.delete');
   expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const started = performance.now();
   expect(await refusedOnB('account deletion', user.onB, started)).toBe('revoked_session');
 });
 
@@ -148,14 +149,14 @@ test.skipIf(SHARED_ENGINE !== 'postgres')(
     try {
       // Cut every instance's LISTEN connection: a NOTIFY sent before it reconnects is lost.
       const cut = await admin.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'listen:%'",
       );
       expect(cut.rowCount).toBe(2);
     } finally {
       await admin.end();
     }
-    const started = performance.now();
     expect((await user.onA.mutate('auth.logout')).status).toBe(200);
+    const started = performance.now();
     expect(await refusedOnB('logout while disconnected', user.onB, started)).toBe('revoked_session');
   },
 );

@@ -103,22 +103,26 @@ test.skipIf(TEST_ENGINE !== 'postgres')(
     const { db } = await setUp();
     const killer = new pg.Client({ connectionString: databaseUrlOf(db) });
     await killer.connect();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
     try {
       const transaction = db.transaction(async () => {
         await db.select().from(db.tables.users);
-        // Idle in the transaction while the backend is killed.
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // Idle in the transaction until its backend has been killed.
+        await held;
         await db.select().from(db.tables.users);
       });
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      const killed = await killer.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'",
-      );
+      const idleInTransaction =
+        "FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'";
+      await expect.poll(async () => (await killer.query(`SELECT 1 ${idleInTransaction}`)).rowCount).toBe(1);
+      const killed = await killer.query(`SELECT pg_terminate_backend(pid) ${idleInTransaction}`);
       expect(killed.rowCount).toBe(1);
+      release();
       await expect(transaction).rejects.toThrow();
       // The pool replaces the connection: the next transaction works.
       await db.transaction(async () => void (await db.select().from(db.tables.users)));
     } finally {
+      release();
       await killer.end();
     }
   },

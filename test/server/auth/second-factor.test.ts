@@ -37,7 +37,7 @@ const signInFirstStep = (client: TestClient, email: string, password = PASSWORD)
 
 const events = async (server: Server, type: string) => {
   const { auditEvents } = server.db.tables;
-  return (await server.db.select().from(auditEvents)).filter((event) => event.type === type);
+  return (await server.db.select().from(auditEvents).orderBy(auditEvents.id)).filter((event) => event.type === type);
 };
 
 test('enrolment: a QR code drawn here, the same secret as the key to type, and nothing changes until a first right code', async () => {

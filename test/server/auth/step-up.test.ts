@@ -33,7 +33,7 @@ const ACTIONS: Record<string, (client: TestClient) => Promise<CallResult>> = {
     const begin = await client.mutate<{ manualKey: string }>('secondFactor.beginTotp');
     if (begin.status !== 200) return begin;
     const app = authenticatorFor(begin.body.result!.data.manualKey);
-    return client.mutate('secondFactor.enableTotp', { code: app.code(new Date()) });
+    return client.mutate('secondFactor.enableTotp', { code: app.code(client.now()) });
   },
   'secondFactor.disableTotp': (client) => client.mutate('secondFactor.disableTotp'),
   'passkey.registrationOptions': (client) => client.mutate('passkey.registrationOptions'),
@@ -80,7 +80,7 @@ const userExists = async (server: Server, id: string) => {
 };
 const reauthEvents = (server: Server) => {
   const { auditEvents } = server.db.tables;
-  return server.db.select().from(auditEvents).where(eq(auditEvents.type, 'reauthenticated'));
+  return server.db.select().from(auditEvents).where(eq(auditEvents.type, 'reauthenticated')).orderBy(auditEvents.id);
 };
 
 test('the recent-auth procedures are exactly these', () => {

@@ -331,11 +331,12 @@ test.skipIf(TEST_ENGINE === 'pglite')(
   'two workers on one database, each in its own process with its own connection, never send the same mail twice',
   { timeout: 30_000 },
   async () => {
-    // Yield on every send, so the two workers interleave between their claims.
+    // 10 ms a send: alone, A would need 400 ms, far longer than B takes to start, so the two
+    // workers interleave between their claims however the processes are scheduled.
     const memory = createMemoryTransport();
     const a = Object.assign(memory, {
       send: async (mail: OutgoingMail) => {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await new Promise((resolve) => setTimeout(resolve, 10));
         memory.sent.push({ from: 'x', ...mail });
       },
     });
