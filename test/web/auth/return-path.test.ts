@@ -22,6 +22,7 @@ test.each([
   ['a dot and a backslash', '/./\\evil.example'],
   ['the sign-in page itself', '/sign-in'],
   ['the sign-in page in capitals', '/SIGN-IN'],
+  ["a mailed link's page, whose token is gone", '/confirm-email'],
   ['nothing', ''],
   ['no value', null],
 ])('refuses %s', (_, next) => {

@@ -15,7 +15,7 @@ export function signInPathFor(path: string): string {
  * `next` if it is a path on this site (with its query and fragment), else `/`. Refused:
  * absolute URLs (`https://evil.example`), protocol-relative ones (`//evil.example`,
  * `/\evil.example`, which browsers read alike), other schemes (`javascript:`), control
- * characters, and the auth pages themselves (a loop).
+ * characters, and the auth pages themselves (a loop, or a mailed link's page without its token).
  *
  * @example safeReturnPath('/notes?page=2') // => '/notes?page=2'
  * @example safeReturnPath('//evil.example') // => '/'
@@ -32,7 +32,8 @@ export function safeReturnPath(next: string | null | undefined): string {
     return '/';
   }
   if (url.origin !== base) return '/';
-  if (/^\/(sign-in|register|forgot-password|complete-sign-up|reset-password)\/?$/i.test(url.pathname)) return '/';
+  if (/^\/(sign-in|register|forgot-password|complete-sign-up|reset-password|confirm-email)\/?$/i.test(url.pathname))
+    return '/';
   // What is returned is what the parser made of it: dot segments can leave `//` in front.
   const path = `${url.pathname}${url.search}${url.hash}`;
   if (path.startsWith('//') || path.startsWith('/\\') || new URL(path, base).origin !== base) return '/';
